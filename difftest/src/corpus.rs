@@ -1,0 +1,87 @@
+//! Running `.kont` scripts: every case on one engine, or on two engines that
+//! must also agree with each other.
+
+use std::path::{Path, PathBuf};
+
+use kont_spec::script::{collect_files, Case, Script, ScriptError};
+use kont_spec::{Engine, Limits, Outcome, Resource, RunOptions, RunResult};
+
+/// The limits corpus cases run under unless they say otherwise.
+pub const CASE_LIMITS: Limits = Limits { fuel: 10_000_000, depth: 200_000 };
+
+/// One case's verdict.
+#[derive(Debug)]
+pub struct CaseReport {
+    pub file: PathBuf,
+    pub name: String,
+    pub line: u32,
+    pub failures: Vec<String>,
+}
+
+impl CaseReport {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Load every script under `paths`.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Script>, ScriptError> {
+    let mut scripts = Vec::new();
+    for p in paths {
+        let files = collect_files(p).map_err(|e| ScriptError {
+            path: p.clone(),
+            error: kont_spec::ParseError::new(Default::default(), format!("cannot read: {e}")),
+        })?;
+        for f in files {
+            scripts.push(Script::load(&f)?);
+        }
+    }
+    Ok(scripts)
+}
+
+/// Run one case on each engine; with two or more engines their results must
+/// also agree (outcome, output, trace and fuel; a depth limit is engine-specific,
+/// so two `exhausted depth` outcomes agree whatever else they did).
+pub fn run_case(file: &Path, case: &Case, engines: &[&dyn Engine]) -> CaseReport {
+    let limits = case.limits(CASE_LIMITS);
+    let options = RunOptions { trace: true };
+    let mut failures = Vec::new();
+    let mut results: Vec<(&str, RunResult)> = Vec::new();
+    for e in engines {
+        let r = e.run(&case.program, limits, options);
+        for f in case.failures(&r) {
+            failures.push(if engines.len() > 1 { format!("[{}] {f}", e.name()) } else { f });
+        }
+        results.push((e.name(), r));
+    }
+    if let Some(((n0, r0), rest)) = results.split_first() {
+        for (n1, r1) in rest {
+            if let Some(diff) = disagreement(r0, r1) {
+                failures.push(format!("{n0} and {n1} disagree: {diff}"));
+            }
+        }
+    }
+    CaseReport { file: file.to_path_buf(), name: case.name.clone(), line: case.pos.line, failures }
+}
+
+/// How two runs of the same program differ, if they do.
+pub fn disagreement(a: &RunResult, b: &RunResult) -> Option<String> {
+    let depth = Outcome::Exhausted { resource: Resource::Depth };
+    if a.outcome == depth && b.outcome == depth {
+        return None;
+    }
+    if a.outcome != b.outcome {
+        return Some(format!("outcome {} vs {}", a.outcome, b.outcome));
+    }
+    if a.output != b.output {
+        return Some(format!("output {:?} vs {:?}", a.output, b.output));
+    }
+    if let Some(i) = (0..a.trace.len().max(b.trace.len())).find(|&i| a.trace.get(i) != b.trace.get(i)) {
+        let show = |t: &[kont_spec::Event]| t.get(i).map_or("<end>".to_string(), |e| e.to_string());
+        return Some(format!("trace event {}: {} vs {}", i + 1, show(&a.trace), show(&b.trace)));
+    }
+    if a.steps != b.steps {
+        return Some(format!("fuel {} vs {}", a.steps, b.steps));
+    }
+    None
+}

@@ -1,0 +1,148 @@
+//! `kont`: run kont programs, check `.kont` scripts, run difftest campaigns.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kont_difftest::{corpus, engines};
+use kont_spec::{check_program, parse_program, Engine, Limits, Outcome, RunOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "kont",
+    version,
+    about = "One-shot deep effect handlers: a reference interpreter, a production VM, and proof they agree"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one program (a file holding one expression) and print its outcome.
+    Run {
+        file: PathBuf,
+        /// Engine: reference.
+        #[arg(long, default_value = "reference")]
+        engine: String,
+        /// Print the trace projection.
+        #[arg(long)]
+        trace: bool,
+        /// Print the whole result as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Step budget (expressions evaluated).
+        #[arg(long, default_value_t = Limits::DEFAULT.fuel)]
+        fuel: u64,
+        /// Nesting limit (engine-specific unit).
+        #[arg(long, default_value_t = Limits::DEFAULT.depth)]
+        depth: u32,
+    },
+    /// Run every assertion of the given `.kont` files or directories.
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Engine: reference.
+        #[arg(long, default_value = "reference")]
+        engine: String,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run { file, engine, trace, json, fuel, depth } => {
+            run(file, &engine, trace, json, Limits { fuel, depth })
+        }
+        Command::Check { paths, engine } => check(&paths, &engine),
+    }
+}
+
+fn pick(name: &str) -> Result<Vec<&'static dyn Engine>, String> {
+    match engines::by_name(name) {
+        Some(e) => Ok(vec![e]),
+        None => Err(format!("unknown engine `{name}` (choose from: {})", engines::NAMES.join(", "))),
+    }
+}
+
+fn run(file: PathBuf, engine: &str, trace: bool, json: bool, limits: Limits) -> ExitCode {
+    let engine = match pick(engine) {
+        Ok(e) => e[0],
+        Err(e) => {
+            eprintln!("kont: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let src = match std::fs::read_to_string(&file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("kont: {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let (program, map) = match parse_program(&src) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}:{e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = check_program(&program) {
+        eprintln!("{}:{}", file.display(), e.render(Some(&map)));
+        return ExitCode::from(2);
+    }
+    let r = engine.run(&program, limits, RunOptions { trace: trace || json });
+    if json {
+        println!("{}", serde_json::to_string(&r).expect("results serialize"));
+    } else {
+        for v in &r.output {
+            println!("emit {v}");
+        }
+        if trace {
+            print!("{}", kont_spec::trace::render_trace(&r.trace, Some(&map)));
+        }
+        println!("{}", r.outcome.render(Some(&map)));
+    }
+    match r.outcome {
+        Outcome::Value { .. } => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
+    }
+}
+
+fn check(paths: &[PathBuf], engine: &str) -> ExitCode {
+    let engines = match pick(engine) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("kont: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let scripts = match corpus::load(paths) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (mut passed, mut failed) = (0, 0);
+    for s in &scripts {
+        for case in &s.cases {
+            let rep = corpus::run_case(&s.path, case, &engines);
+            if rep.passed() {
+                passed += 1;
+            } else {
+                failed += 1;
+                println!("FAIL {}:{} {}", rep.file.display(), rep.line, rep.name);
+                for f in &rep.failures {
+                    println!("  {f}");
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

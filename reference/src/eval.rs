@@ -1,0 +1,403 @@
+//! `ρ ⊢ e ⇓ r`: one function arm per expression rule of SPEC.md §5.
+//!
+//! Values flow through `bind` (rules P-Op, P-Err, P-Esc): a suspended effect
+//! extends its meta-continuation with the rest of the construct, errors and
+//! escapes pass the construct by. Tail positions return `Step::Eval` so loops
+//! written with recursion run in constant native stack.
+
+use kont_spec::ast::*;
+use kont_spec::errors::{self, form_type_error};
+use kont_spec::{ErrorTag, Event, NodeId, Rule};
+
+use crate::cont::{Boundary, BoundaryData};
+use crate::env::Env;
+use crate::interp::Interp;
+use crate::res::{Kont, Op, Res, Step};
+use crate::value::{Closure, Code, Shared, Value};
+
+type Then<'p> = Box<dyn FnOnce(&mut Interp<'p>, Vec<Value<'p>>) -> Step<'p> + 'p>;
+
+impl<'p> Interp<'p> {
+    /// ρ ⊢ e ⇓ r, with R-Fuel charged for every node entered.
+    pub fn eval(&mut self, e: &'p Expr, env: &Env<'p>) -> Res<'p> {
+        self.nested(|m| {
+            let (mut e, mut env) = (e, env.clone());
+            loop {
+                if !m.charge() {
+                    return Res::Exh(kont_spec::Resource::Fuel);
+                }
+                match m.node(e, &env) {
+                    Step::Done(r) => return r,
+                    Step::Eval(e2, env2) => {
+                        e = e2;
+                        env = env2;
+                    }
+                }
+            }
+        })
+    }
+
+    /// Finish a step: evaluate its tail expression if it has one.
+    pub fn finish(&mut self, s: Step<'p>) -> Res<'p> {
+        match s {
+            Step::Done(r) => r,
+            Step::Eval(e, env) => self.eval(e, &env),
+        }
+    }
+
+    /// r ▷ F for results (rules P-Op, P-Err, P-Esc).
+    pub fn bind(&mut self, r: Res<'p>, f: impl FnOnce(&mut Interp<'p>, Value<'p>) -> Res<'p> + 'p) -> Res<'p> {
+        match r {
+            Res::Val(v) => f(self, v),
+            Res::Op(mut op) => {
+                self.rule(Rule::POp);
+                op.k = op.k.then(f);
+                Res::Op(op)
+            }
+            Res::Err(..) => {
+                self.rule(Rule::PErr);
+                r
+            }
+            Res::Esc(_) => {
+                self.rule(Rule::PEsc);
+                r
+            }
+            Res::Exh(_) => r,
+        }
+    }
+
+    /// r ▷ F where F may continue in tail position.
+    fn then(&mut self, r: Res<'p>, f: impl FnOnce(&mut Interp<'p>, Value<'p>) -> Step<'p> + 'p) -> Step<'p> {
+        match r {
+            Res::Val(v) => f(self, v),
+            other => Step::Done(self.bind(other, move |m, v| {
+                let s = f(m, v);
+                m.finish(s)
+            })),
+        }
+    }
+
+    /// Evaluate `ops` left to right, then continue with their values.
+    fn all(&mut self, ops: Vec<&'p Expr>, env: &Env<'p>, k: Then<'p>) -> Step<'p> {
+        let acc = Vec::with_capacity(ops.len());
+        self.all_from(ops, 0, env, acc, k)
+    }
+
+    fn all_from(
+        &mut self,
+        ops: Vec<&'p Expr>,
+        start: usize,
+        env: &Env<'p>,
+        mut acc: Vec<Value<'p>>,
+        k: Then<'p>,
+    ) -> Step<'p> {
+        for i in start..ops.len() {
+            match self.eval(ops[i], env) {
+                Res::Val(v) => acc.push(v),
+                other => {
+                    let env = env.clone();
+                    return Step::Done(self.bind(other, move |m, v| {
+                        acc.push(v);
+                        let s = m.all_from(ops, i + 1, &env, acc, k);
+                        m.finish(s)
+                    }));
+                }
+            }
+        }
+        k(self, acc)
+    }
+
+    fn node(&mut self, e: &'p Expr, env: &Env<'p>) -> Step<'p> {
+        let n = e.id;
+        match &e.kind {
+            // [E-Lit]
+            ExprKind::Lit(l) => {
+                self.rule(Rule::ELit);
+                Step::Done(Res::Val(match l {
+                    Lit::Unit => Value::Unit,
+                    Lit::Bool(b) => Value::Bool(*b),
+                    Lit::Int(i) => Value::Int(*i),
+                    Lit::Str(s) => Value::str(s),
+                }))
+            }
+            // [E-Var]
+            ExprKind::Var(x) => {
+                self.rule(Rule::EVar);
+                Step::Done(Res::Val(env.lookup(x).clone()))
+            }
+            // [E-Let]
+            ExprKind::Let { name, value, body } => {
+                self.rule(Rule::ELet);
+                let r = self.eval(value, env);
+                let env = env.clone();
+                self.then(r, move |_, v| Step::Eval(body, env.bind(name, v)))
+            }
+            // [E-Do]
+            ExprKind::Do(es) => {
+                self.rule(Rule::EDo);
+                self.seq(es, env)
+            }
+            // [E-If] / [E-If-Type]
+            ExprKind::If { cond, then, els } => {
+                let r = self.eval(cond, env);
+                let env = env.clone();
+                self.then(r, move |m, c| match c {
+                    Value::Bool(true) => {
+                        m.rule(Rule::EIf);
+                        Step::Eval(then, env)
+                    }
+                    Value::Bool(false) => {
+                        m.rule(Rule::EIf);
+                        Step::Eval(els, env)
+                    }
+                    other => {
+                        m.rule(Rule::EIfType);
+                        Step::Done(m.fail(form_type_error("if", "bool", other.type_name()), n))
+                    }
+                })
+            }
+            // [E-Fn]
+            ExprKind::Fn(l) => {
+                self.rule(Rule::EFn);
+                Step::Done(Res::Val(Value::Fn(Shared::new(Closure { env: env.clone(), code: Code::Lambda(l) }))))
+            }
+            // [E-Letrec]
+            ExprKind::Letrec { funs, body } => {
+                self.rule(Rule::ELetrec);
+                Step::Eval(body, rec_env(env, funs))
+            }
+            // [E-Call]
+            ExprKind::Call { func, args } => {
+                let f = self.eval(func, env);
+                let env = env.clone();
+                self.then(f, move |m, f| m.all(args.iter().collect(), &env, Box::new(move |m, vs| m.apply(f, vs, n))))
+            }
+            // [E-Prim] and friends (prim.rs)
+            ExprKind::Prim { op, args } => {
+                let op = *op;
+                self.all(args.iter().collect(), env, Box::new(move |m, vs| Step::Done(m.prim(op, vs, n))))
+            }
+            // [E-Emit]
+            ExprKind::Emit(x) => {
+                let r = self.eval(x, env);
+                Step::Done(self.bind(r, |m, v| {
+                    m.rule(Rule::EEmit);
+                    m.output.push(v.view());
+                    Res::Val(Value::Unit)
+                }))
+            }
+            // [E-Effect]
+            ExprKind::MakeEffect { label, arg } => {
+                let r = self.eval(arg, env);
+                Step::Done(self.bind(r, move |m, v| {
+                    m.rule(Rule::EEffect);
+                    Res::Val(Value::Effect(Shared::new((label.clone(), v))))
+                }))
+            }
+            // [D-Perform]
+            ExprKind::Perform { label, arg } => {
+                let r = self.eval(arg, env);
+                Step::Done(self.bind(r, move |m, v| m.perform(Value::Effect(Shared::new((label.clone(), v))), n)))
+            }
+            // [D-Perform] of an effect value, or [D-NotEffect]
+            ExprKind::PerformValue(x) => {
+                let r = self.eval(x, env);
+                Step::Done(self.bind(r, move |m, v| match v {
+                    Value::Effect(_) => m.perform(v, n),
+                    other => m.not_effect("perform", &other, n),
+                }))
+            }
+            // [B-Install] for handlers
+            ExprKind::WithHandler(h) => {
+                let b = self.install(BoundaryData::Handler { h, env: env.clone() }, None);
+                let r = self.eval(&h.body, env);
+                Step::Done(self.boundary(b, r))
+            }
+            // [B-Install] for interceptors and observers: the function first
+            ExprKind::WithIntercept(x) => {
+                let r = self.eval(&x.func, env);
+                let env = env.clone();
+                Step::Done(self.bind(r, move |m, f| {
+                    let b = m.install(BoundaryData::Intercept { f, x, node: n }, None);
+                    let r = m.eval(&x.body, &env);
+                    m.boundary(b, r)
+                }))
+            }
+            // [K-Resume] [K-ResumeThrow], and the escapes of [K-Transfer] [K-TransferThrow]
+            ExprKind::Resume { mode, throw, k, arg } => {
+                let (mode, throw) = (*mode, *throw);
+                self.all(
+                    vec![k, arg],
+                    env,
+                    Box::new(move |m, mut vs| {
+                        let v = vs.pop().unwrap();
+                        let kv = vs.pop().unwrap();
+                        Step::Done(m.resume_form(mode, throw, kv, v, n))
+                    }),
+                )
+            }
+            // The escape of [K-Pass]
+            ExprKind::Pass { k, effect } => {
+                let ops: Vec<&'p Expr> = std::iter::once(&**k).chain(effect.as_deref()).collect();
+                self.all(
+                    ops,
+                    env,
+                    Box::new(move |m, mut vs| {
+                        let eff = if vs.len() == 2 { vs.pop() } else { None };
+                        let kv = vs.pop().unwrap();
+                        Step::Done(m.pass_form(kv, eff, n))
+                    }),
+                )
+            }
+            ExprKind::Raise(x) => {
+                let r = self.eval(x, env);
+                Step::Done(self.bind(r, move |m, v| match v {
+                    // [X-Raise]
+                    Value::Error(_) => {
+                        m.rule(Rule::XRaise);
+                        m.emit(|| Event::Raise { error: v.view(), site: n });
+                        Res::Err(v, n)
+                    }
+                    // [X-NotError]
+                    other => {
+                        m.rule(Rule::XNotError);
+                        m.fail(form_type_error("raise", "an error value", other.type_name()), n)
+                    }
+                }))
+            }
+            ExprKind::Try(t) => {
+                let r = self.eval(&t.body, env);
+                Step::Done(self.try_catch(t, env.clone(), n, r))
+            }
+            // [K-NewCont] [K-Envelope]
+            ExprKind::NewCont { func, envelope } => {
+                let ops: Vec<&'p Expr> = std::iter::once(&**func).chain(envelope.as_deref()).collect();
+                self.all(
+                    ops,
+                    env,
+                    Box::new(move |m, mut vs| {
+                        let k0 = if vs.len() == 2 { vs.pop() } else { None };
+                        let f = vs.pop().unwrap();
+                        Step::Done(m.new_cont(f, k0, n))
+                    }),
+                )
+            }
+        }
+    }
+
+    /// [E-Do]: all but the last for effect, the last in tail position.
+    fn seq(&mut self, es: &'p [Expr], env: &Env<'p>) -> Step<'p> {
+        let (last, init) = es.split_last().expect("`do` is never empty");
+        for (i, e) in init.iter().enumerate() {
+            match self.eval(e, env) {
+                Res::Val(_) => {}
+                other => {
+                    let env = env.clone();
+                    let rest = &es[i + 1..];
+                    return Step::Done(self.bind(other, move |m, _| {
+                        let s = m.seq(rest, &env);
+                        m.finish(s)
+                    }));
+                }
+            }
+        }
+        Step::Eval(last, env.clone())
+    }
+
+    /// Call `f` with `args` at node `n`: [E-Call], [E-Call-NotFn], [E-Call-Arity].
+    pub fn apply(&mut self, f: Value<'p>, args: Vec<Value<'p>>, n: NodeId) -> Step<'p> {
+        let c = match f {
+            Value::Fn(c) => c,
+            other => {
+                self.rule(Rule::ECallNotFn);
+                return Step::Done(self.fail_with(ErrorTag::NotAFunction, other, n));
+            }
+        };
+        let l = c.lambda();
+        if l.params.len() != args.len() {
+            self.rule(Rule::ECallArity);
+            return Step::Done(self.fail(errors::arity(l.params.len(), args.len()), n));
+        }
+        self.rule(Rule::ECall);
+        let mut env = match c.code {
+            Code::Lambda(_) => c.env.clone(),
+            Code::Rec { group, .. } => rec_env(&c.env, group),
+        };
+        for (p, v) in l.params.iter().zip(args) {
+            env = env.bind(p, v);
+        }
+        Step::Eval(&l.body, env)
+    }
+
+    /// [D-Perform]: start dispatch `d` of `effect` at `site`.
+    fn perform(&mut self, effect: Value<'p>, site: NodeId) -> Res<'p> {
+        self.rule(Rule::DPerform);
+        let d = self.new_dispatch();
+        self.emit(|| Event::Perform { dispatch: d, effect: effect.view(), site });
+        Res::Op(Box::new(Op { d, effect, site, k: Kont::identity(), crossed: Vec::new() }))
+    }
+
+    /// [D-NotEffect]
+    pub fn not_effect(&mut self, form: &str, v: &Value<'p>, n: NodeId) -> Res<'p> {
+        self.rule(Rule::DNotEffect);
+        self.fail(form_type_error(form, "an effect", v.type_name()), n)
+    }
+
+    /// [B-Install]: a fresh scope for a new boundary (or a copy of `copy_of`).
+    pub fn install(&mut self, kind: BoundaryData<'p>, copy_of: Option<kont_spec::ScopeId>) -> Boundary<'p> {
+        self.rule(Rule::BInstall);
+        let b = Boundary { scope: self.new_scope(), kind };
+        self.emit(|| Event::Install { scope: b.scope, kind: b.kind(), name: b.name(), copy_of });
+        b
+    }
+
+    /// [X-Catch] and the finally rules.
+    fn try_catch(&mut self, t: &'p TryExpr, env: Env<'p>, n: NodeId, r: Res<'p>) -> Res<'p> {
+        match r {
+            Res::Op(mut op) => {
+                self.rule(Rule::POp);
+                op.k = op.k.wrap(move |m, r| m.try_catch(t, env, n, r));
+                Res::Op(op)
+            }
+            Res::Err(v, _) if t.catch.is_some() => {
+                let (x, h) = t.catch.as_ref().unwrap();
+                self.rule(Rule::XCatch);
+                self.emit(|| Event::Catch { error: v.view(), site: n });
+                let r = self.eval(h, &env.bind(x, v));
+                self.finally(t, env, r)
+            }
+            r => self.finally(t, env, r),
+        }
+    }
+
+    /// [X-Finally] [X-Finally-Raise] [X-Finally-Escape]: run the cleanup, then
+    /// the original result, unless the cleanup itself raises or escapes.
+    fn finally(&mut self, t: &'p TryExpr, env: Env<'p>, r: Res<'p>) -> Res<'p> {
+        let Some(f) = &t.finally else { return r };
+        let rule = match &r {
+            Res::Op(_) => {
+                let Res::Op(mut op) = r else { unreachable!() };
+                self.rule(Rule::POp);
+                op.k = op.k.wrap(move |m, r| m.finally(t, env, r));
+                return Res::Op(op);
+            }
+            Res::Exh(_) => return r,
+            Res::Val(_) => Rule::XFinally,
+            Res::Err(..) => Rule::XFinallyRaise,
+            Res::Esc(_) => Rule::XFinallyEscape,
+        };
+        self.rule(rule);
+        let cleanup = self.eval(f, &env);
+        self.bind(cleanup, move |_, _| r)
+    }
+}
+
+/// ρ' = ρ[f ↦ ⟨ρ, group, f⟩ …]: each function of the group sees all of them.
+fn rec_env<'p>(env: &Env<'p>, group: &'p [FunDef]) -> Env<'p> {
+    let mut out = env.clone();
+    for (index, f) in group.iter().enumerate() {
+        let c = Closure { env: env.clone(), code: Code::Rec { group, index } };
+        out = out.bind(&f.name, Value::Fn(Shared::new(c)));
+    }
+    out
+}

@@ -1,0 +1,293 @@
+//! `.kont` script files: programs with assertions, in the spirit of `.wast`.
+//!
+//! ```text
+//! ;; comment
+//! (test "resume returns the body's final value"
+//!   (rules D-Handle K-Resume)               ; SPEC.md rules this case exercises
+//!   (limits :fuel 1000)                     ; optional
+//!   (program
+//!     (with-handler ((Ping (x k) (+ 1 (resume k x)))) (perform Ping 41)))
+//!   (value 42)                              ; or (error "tag") / (error "tag" payload) / (exhausted fuel)
+//!   (output)                                ; optional: exact emitted values
+//!   (trace "perform d1 Ping 41" ...))       ; optional: exact compact trace
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::ast::Program;
+use crate::check::check_program;
+use crate::outcome::{Limits, Outcome, Resource, RunResult};
+use crate::rules::Rule;
+use crate::syntax::{cursor, Cursor, ParseError, Pos, SourceMap, Tok};
+use crate::trace::Event;
+use crate::value::ValueView;
+
+/// The expected outcome of a case.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExpectOutcome {
+    Value(ValueView),
+    /// Only the tag is checked.
+    ErrorTag(String),
+    /// Tag and payload are checked.
+    ErrorValue(ValueView),
+    Exhausted(Resource),
+}
+
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub name: String,
+    pub pos: Pos,
+    pub rules: Vec<Rule>,
+    pub fuel: Option<u64>,
+    pub depth: Option<u32>,
+    pub program: Program,
+    pub map: SourceMap,
+    pub outcome: ExpectOutcome,
+    pub output: Option<Vec<ValueView>>,
+    pub trace: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Script {
+    pub path: PathBuf,
+    pub cases: Vec<Case>,
+}
+
+/// An error in a script file, with file:line:column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptError {
+    pub path: PathBuf,
+    pub error: ParseError,
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.error)
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+impl Case {
+    /// The limits this case runs under, over the given defaults.
+    pub fn limits(&self, defaults: Limits) -> Limits {
+        Limits { fuel: self.fuel.unwrap_or(defaults.fuel), depth: self.depth.unwrap_or(defaults.depth) }
+    }
+
+    /// Whether the case needs a trace to be checked.
+    pub fn wants_trace(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    /// Every way `r` differs from the expectations; empty means the case passes.
+    pub fn failures(&self, r: &RunResult) -> Vec<String> {
+        let mut fails = Vec::new();
+        let got = r.outcome.render(Some(&self.map));
+        match (&self.outcome, &r.outcome) {
+            (ExpectOutcome::Value(want), Outcome::Value { value }) if want == value => {}
+            (ExpectOutcome::ErrorTag(tag), Outcome::Error { error, .. }) if error.error_tag() == Some(tag) => {}
+            (ExpectOutcome::ErrorValue(want), Outcome::Error { error, .. }) if want == error => {}
+            (ExpectOutcome::Exhausted(res), Outcome::Exhausted { resource }) if res == resource => {}
+            (want, _) => fails.push(format!("expected {}, got {got}", describe(want))),
+        }
+        if let Some(want) = &self.output {
+            if want != &r.output {
+                fails.push(format!("expected output {}, got {}", show_list(want), show_list(&r.output)));
+            }
+        }
+        if let Some(want) = &self.trace {
+            let got: Vec<String> = r.trace.iter().map(Event::to_string).collect();
+            if want != &got {
+                let i = want.iter().zip(&got).position(|(a, b)| a != b).unwrap_or(want.len().min(got.len()));
+                fails.push(format!(
+                    "trace differs at event {}: expected {:?}, got {:?}\n  full trace:\n    {}",
+                    i + 1,
+                    want.get(i).map(String::as_str).unwrap_or("<end>"),
+                    got.get(i).map(String::as_str).unwrap_or("<end>"),
+                    got.join("\n    ")
+                ));
+            }
+        }
+        fails
+    }
+}
+
+fn describe(o: &ExpectOutcome) -> String {
+    match o {
+        ExpectOutcome::Value(v) => format!("value {v}"),
+        ExpectOutcome::ErrorTag(t) => format!("an error tagged {t:?}"),
+        ExpectOutcome::ErrorValue(v) => format!("error {v}"),
+        ExpectOutcome::Exhausted(r) => format!("exhausted {}", r.name()),
+    }
+}
+
+fn show_list(vs: &[ValueView]) -> String {
+    let parts: Vec<String> = vs.iter().map(ValueView::to_string).collect();
+    format!("[{}]", parts.join(" "))
+}
+
+impl Script {
+    pub fn load(path: &Path) -> Result<Script, ScriptError> {
+        let src = std::fs::read_to_string(path).map_err(|e| ScriptError {
+            path: path.to_path_buf(),
+            error: ParseError::new(Pos { line: 1, col: 1 }, format!("cannot read: {e}")),
+        })?;
+        Script::parse(path, &src)
+    }
+
+    pub fn parse(path: &Path, src: &str) -> Result<Script, ScriptError> {
+        let wrap = |error| ScriptError { path: path.to_path_buf(), error };
+        let mut cur = cursor(src).map_err(wrap)?;
+        let mut cases: Vec<Case> = Vec::new();
+        while !cur.at_end() {
+            let case = parse_case(&mut cur).map_err(wrap)?;
+            if cases.iter().any(|c| c.name == case.name) {
+                return Err(wrap(ParseError::new(case.pos, format!("two tests named {:?}", case.name))));
+            }
+            cases.push(case);
+        }
+        Ok(Script { path: path.to_path_buf(), cases })
+    }
+}
+
+fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
+    let pos = cur.expect_lparen("a `(test \"name\" ...)` form")?;
+    let (head, hpos) = cur.atom("`test`")?;
+    if head != "test" {
+        return Err(ParseError::new(hpos, format!("expected `test`, found `{head}`")));
+    }
+    let name = cur.string("the test name")?;
+    let mut rules = Vec::new();
+    let (mut fuel, mut depth) = (None, None);
+    let mut program = None;
+    let mut outcome = None;
+    let mut output = None;
+    let mut trace = None;
+    while !cur.at_rparen() {
+        let fpos = cur.expect_lparen("a test clause")?;
+        let (word, wpos) = cur.atom("a test clause name")?;
+        match word.as_str() {
+            "rules" => {
+                while !cur.at_rparen() {
+                    let (r, rpos) = cur.atom("a rule name")?;
+                    match Rule::from_name(&r) {
+                        Some(rule) => rules.push(rule),
+                        None => return Err(ParseError::new(rpos, format!("`{r}` is not a rule of SPEC.md"))),
+                    }
+                }
+                cur.bump()?;
+            }
+            "limits" => {
+                while !cur.at_rparen() {
+                    let (opt, opos) = cur.atom("`:fuel` or `:depth`")?;
+                    match opt.as_str() {
+                        ":fuel" => fuel = Some(cur.int("the fuel")?.max(0) as u64),
+                        ":depth" => depth = Some(cur.int("the depth")?.clamp(0, u32::MAX as i64) as u32),
+                        _ => return Err(ParseError::new(opos, format!("unknown limit `{opt}`"))),
+                    }
+                }
+                cur.bump()?;
+            }
+            "program" => {
+                if program.is_some() {
+                    return Err(ParseError::new(fpos, "a test has one `program`"));
+                }
+                let mut body = cur.expr()?;
+                cur.expect_rparen("`program` (it holds one expression)")?;
+                let map = cur.finish(&mut body);
+                let p = Program { inputs: Vec::new(), body };
+                if let Err(e) = check_program(&p) {
+                    let at = map.pos(e.site).unwrap_or(fpos);
+                    return Err(ParseError::new(at, e.message));
+                }
+                program = Some((p, map));
+            }
+            "value" | "error" | "exhausted" => {
+                if outcome.is_some() {
+                    return Err(ParseError::new(fpos, "a test expects one outcome"));
+                }
+                outcome = Some(match word.as_str() {
+                    "value" => {
+                        let v = ValueView::parse(cur)?;
+                        cur.expect_rparen("`(value v)`")?;
+                        ExpectOutcome::Value(v)
+                    }
+                    "error" => {
+                        let tag = cur.string("the error tag")?;
+                        if cur.at_rparen() {
+                            cur.bump()?;
+                            ExpectOutcome::ErrorTag(tag)
+                        } else {
+                            let payload = ValueView::parse(cur)?;
+                            cur.expect_rparen("`(error \"tag\" payload)`")?;
+                            ExpectOutcome::ErrorValue(ValueView::error(tag, payload))
+                        }
+                    }
+                    _ => {
+                        let (r, rpos) = cur.atom("`fuel` or `depth`")?;
+                        let res = match r.as_str() {
+                            "fuel" => Resource::Fuel,
+                            "depth" => Resource::Depth,
+                            _ => return Err(ParseError::new(rpos, "expected `fuel` or `depth`")),
+                        };
+                        cur.expect_rparen("`(exhausted fuel|depth)`")?;
+                        ExpectOutcome::Exhausted(res)
+                    }
+                });
+            }
+            "output" => {
+                let mut vs = Vec::new();
+                while !cur.at_rparen() {
+                    vs.push(ValueView::parse(cur)?);
+                }
+                cur.bump()?;
+                output = Some(vs);
+            }
+            "trace" => {
+                let mut lines = Vec::new();
+                while !cur.at_rparen() {
+                    match cur.peek() {
+                        Some(Tok::Str(_)) => lines.push(cur.string("a trace line")?),
+                        _ => return cur.err("trace lines are strings"),
+                    }
+                }
+                cur.bump()?;
+                trace = Some(lines);
+            }
+            _ => return Err(ParseError::new(wpos, format!("unknown test clause `{word}`"))),
+        }
+    }
+    cur.bump()?;
+    let Some((program, map)) = program else {
+        return Err(ParseError::new(pos, format!("test {name:?} has no `(program ...)`")));
+    };
+    let Some(outcome) = outcome else {
+        return Err(ParseError::new(
+            pos,
+            format!("test {name:?} expects no outcome: add `(value ...)`, `(error ...)` or `(exhausted ...)`"),
+        ));
+    };
+    Ok(Case { name, pos, rules, fuel, depth, program, map, outcome, output, trace })
+}
+
+/// All `.kont` files under `path` (a file or a directory), sorted.
+pub fn collect_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    if path.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(out);
+    }
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let p = entry?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "kont") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,95 @@
+//! The readable text syntax: s-expressions (SPEC.md §2).
+
+mod lexer;
+mod parser;
+mod printer;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use lexer::{lex, Tok, Token};
+pub use parser::{is_var_name, Cursor, KEYWORDS};
+pub use printer::{print_flat, print_pretty, print_program, quote_str};
+
+use crate::ast::{NodeId, Program};
+
+/// A 1-based line:column position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// A syntax error at a position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+impl ParseError {
+    pub fn new(pos: Pos, message: impl Into<String>) -> ParseError {
+        ParseError { pos, message: message.into() }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.pos, self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Where each node of a parsed program starts in the source.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SourceMap {
+    pub spans: Vec<Pos>,
+}
+
+impl SourceMap {
+    pub fn pos(&self, id: NodeId) -> Option<Pos> {
+        self.spans.get(id as usize).copied()
+    }
+
+    /// `line:col` when known, else `#id`.
+    pub fn describe(&self, id: NodeId) -> String {
+        match self.pos(id) {
+            Some(p) => p.to_string(),
+            None => format!("#{id}"),
+        }
+    }
+}
+
+fn end_pos(src: &str) -> Pos {
+    let line = src.lines().count().max(1) as u32;
+    let col = src.lines().last().map_or(0, |l| l.chars().count()) as u32 + 1;
+    Pos { line, col }
+}
+
+/// Parse a program: exactly one expression.
+pub fn parse_program(src: &str) -> Result<(Program, SourceMap), ParseError> {
+    let toks = lex(src)?;
+    let mut cur = Cursor::new(toks, end_pos(src));
+    if cur.at_end() {
+        return cur.err("empty program");
+    }
+    let mut body = cur.expr()?;
+    if !cur.at_end() {
+        return cur.err("unexpected text after the program's expression");
+    }
+    let map = cur.finish(&mut body);
+    Ok((Program { inputs: Vec::new(), body }, map))
+}
+
+/// Start a cursor over `src` for callers that parse several forms (scripts).
+pub fn cursor(src: &str) -> Result<Cursor, ParseError> {
+    Ok(Cursor::new(lex(src)?, end_pos(src)))
+}

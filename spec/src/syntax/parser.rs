@@ -1,0 +1,535 @@
+//! Recursive-descent parser from tokens to [`Expr`]; grammar in SPEC.md §2.
+
+use super::lexer::{Tok, Token};
+use super::{ParseError, Pos, SourceMap};
+use crate::ast::*;
+use crate::deep::grow;
+
+/// Words that cannot name variables.
+pub const KEYWORDS: &[&str] = &[
+    "let",
+    "do",
+    "if",
+    "fn",
+    "letrec",
+    "emit",
+    "effect",
+    "perform",
+    "with-handler",
+    "with-intercept",
+    "with-observe",
+    "resume",
+    "transfer",
+    "resume-throw",
+    "transfer-throw",
+    "pass",
+    "raise",
+    "try",
+    "catch",
+    "finally",
+    "new-cont",
+    "else",
+    "true",
+    "false",
+    "unit",
+];
+
+/// Whether `s` can name a variable: lower-case or `_` start, no reserved word or primitive.
+pub fn is_var_name(s: &str) -> bool {
+    let mut cs = s.chars();
+    matches!(cs.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && cs.all(|c| c.is_ascii_alphanumeric() || "-_?!*'".contains(c))
+        && !KEYWORDS.contains(&s)
+        && Prim::from_name(s).is_none()
+}
+
+/// A token cursor shared by the program parser and the script parser.
+pub struct Cursor {
+    toks: Vec<Token>,
+    i: usize,
+    end: Pos,
+    /// Span of each node created so far, indexed by the node's provisional id.
+    spans: Vec<Pos>,
+}
+
+impl Cursor {
+    pub fn new(toks: Vec<Token>, end: Pos) -> Cursor {
+        Cursor { toks, i: 0, end, spans: Vec::new() }
+    }
+
+    pub fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.i).map(|t| &t.tok)
+    }
+
+    pub fn peek_at(&self, n: usize) -> Option<&Tok> {
+        self.toks.get(self.i + n).map(|t| &t.tok)
+    }
+
+    pub fn pos(&self) -> Pos {
+        self.toks.get(self.i).map_or(self.end, |t| t.pos)
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.i >= self.toks.len()
+    }
+
+    pub fn bump(&mut self) -> Result<Token, ParseError> {
+        match self.toks.get(self.i) {
+            Some(t) => {
+                self.i += 1;
+                Ok(t.clone())
+            }
+            None => Err(ParseError::new(self.end, "unexpected end of input")),
+        }
+    }
+
+    pub fn err<T>(&self, msg: impl Into<String>) -> Result<T, ParseError> {
+        Err(ParseError::new(self.pos(), msg))
+    }
+
+    pub fn expect_lparen(&mut self, what: &str) -> Result<Pos, ParseError> {
+        match self.peek() {
+            Some(Tok::LParen) => Ok(self.bump()?.pos),
+            Some(t) => self.err(format!("expected `(` to start {what}, found {}", t.describe())),
+            None => self.err(format!("expected `(` to start {what}, found end of input")),
+        }
+    }
+
+    pub fn expect_rparen(&mut self, what: &str) -> Result<(), ParseError> {
+        match self.peek() {
+            Some(Tok::RParen) => {
+                self.bump()?;
+                Ok(())
+            }
+            Some(t) => self.err(format!("expected `)` to close {what}, found {}", t.describe())),
+            None => self.err(format!("expected `)` to close {what}, found end of input")),
+        }
+    }
+
+    pub fn at_rparen(&self) -> bool {
+        matches!(self.peek(), Some(Tok::RParen))
+    }
+
+    pub fn atom(&mut self, what: &str) -> Result<(String, Pos), ParseError> {
+        match self.peek() {
+            Some(Tok::Atom(_)) => {
+                let t = self.bump()?;
+                let Tok::Atom(a) = t.tok else { unreachable!() };
+                Ok((a, t.pos))
+            }
+            Some(t) => self.err(format!("expected {what}, found {}", t.describe())),
+            None => self.err(format!("expected {what}, found end of input")),
+        }
+    }
+
+    pub fn string(&mut self, what: &str) -> Result<String, ParseError> {
+        match self.peek() {
+            Some(Tok::Str(_)) => {
+                let Tok::Str(s) = self.bump()?.tok else { unreachable!() };
+                Ok(s)
+            }
+            Some(t) => self.err(format!("expected {what} (a string), found {}", t.describe())),
+            None => self.err(format!("expected {what} (a string), found end of input")),
+        }
+    }
+
+    pub fn int(&mut self, what: &str) -> Result<i64, ParseError> {
+        match self.peek() {
+            Some(Tok::Int(_)) => {
+                let Tok::Int(i) = self.bump()?.tok else { unreachable!() };
+                Ok(i)
+            }
+            Some(t) => self.err(format!("expected {what} (an integer), found {}", t.describe())),
+            None => self.err(format!("expected {what} (an integer), found end of input")),
+        }
+    }
+
+    /// Whether the next tokens are `( word`.
+    pub fn at_form(&self, word: &str) -> bool {
+        matches!(self.peek(), Some(Tok::LParen)) && matches!(self.peek_at(1), Some(Tok::Atom(a)) if a == word)
+    }
+
+    fn var(&mut self, what: &str) -> Result<String, ParseError> {
+        let pos = self.pos();
+        let (a, _) = self.atom(what)?;
+        if !is_var_name(&a) {
+            return Err(ParseError::new(pos, format!("`{a}` cannot name a variable ({what})")));
+        }
+        Ok(a)
+    }
+
+    pub fn label(&mut self) -> Result<Label, ParseError> {
+        let pos = self.pos();
+        let (a, _) = self.atom("an effect label")?;
+        if !Label::is_valid(&a) {
+            return Err(ParseError::new(
+                pos,
+                format!("`{a}` is not an effect label (labels start with an upper-case letter)"),
+            ));
+        }
+        Ok(Label(a))
+    }
+
+    fn node(&mut self, pos: Pos, kind: ExprKind) -> Expr {
+        let id = self.spans.len() as NodeId;
+        self.spans.push(pos);
+        Expr { id, kind }
+    }
+
+    /// Parse one expression; node ids are provisional until [`Cursor::finish_program`].
+    pub fn expr(&mut self) -> Result<Expr, ParseError> {
+        grow(|| self.expr_inner())
+    }
+
+    fn expr_inner(&mut self) -> Result<Expr, ParseError> {
+        let t = self.bump()?;
+        let pos = t.pos;
+        match t.tok {
+            Tok::Int(i) => Ok(self.node(pos, ExprKind::Lit(Lit::Int(i)))),
+            Tok::Str(s) => Ok(self.node(pos, ExprKind::Lit(Lit::Str(s)))),
+            Tok::RParen => Err(ParseError::new(pos, "unexpected `)`")),
+            Tok::Atom(a) => match a.as_str() {
+                "true" => Ok(self.node(pos, ExprKind::Lit(Lit::Bool(true)))),
+                "false" => Ok(self.node(pos, ExprKind::Lit(Lit::Bool(false)))),
+                "unit" => Ok(self.node(pos, ExprKind::Lit(Lit::Unit))),
+                _ if is_var_name(&a) => Ok(self.node(pos, ExprKind::Var(a))),
+                _ if Prim::from_name(&a).is_some() => Err(ParseError::new(
+                    pos,
+                    format!("primitive `{a}` is not a value; call it as `({a} ...)` or wrap it in `fn`"),
+                )),
+                _ if Label::is_valid(&a) => Err(ParseError::new(
+                    pos,
+                    format!("effect label `{a}` is not an expression; use `(perform {a} v)` or `(effect {a} v)`"),
+                )),
+                _ if KEYWORDS.contains(&a.as_str()) => {
+                    Err(ParseError::new(pos, format!("`{a}` is a keyword; it only appears as `({a} ...)`")))
+                }
+                _ => Err(ParseError::new(pos, format!("unknown word `{a}`"))),
+            },
+            Tok::LParen => self.compound(pos),
+        }
+    }
+
+    /// One or more expressions up to `)`, as a single expression (a `do` when several).
+    fn body(&mut self, pos: Pos, what: &str) -> Result<Expr, ParseError> {
+        let mut es = Vec::new();
+        while !self.at_rparen() {
+            if self.at_end() {
+                return self.err(format!("expected `)` to close {what}, found end of input"));
+            }
+            es.push(self.expr()?);
+        }
+        self.bump()?; // `)`
+        match es.len() {
+            0 => Err(ParseError::new(pos, format!("{what} needs a body expression"))),
+            1 => Ok(es.pop().unwrap()),
+            _ => Ok(self.node(pos, ExprKind::Do(es))),
+        }
+    }
+
+    /// Exactly `n` expressions up to `)`.
+    fn args_exact(&mut self, n: usize, form: &str, pos: Pos) -> Result<Vec<Expr>, ParseError> {
+        let mut es = Vec::with_capacity(n);
+        while !self.at_rparen() {
+            if self.at_end() {
+                return self.err(format!("expected `)` to close `({form} ...)`, found end of input"));
+            }
+            es.push(self.expr()?);
+        }
+        self.bump()?;
+        if es.len() != n {
+            return Err(ParseError::new(pos, format!("`{form}` takes {n} argument(s), got {}", es.len())));
+        }
+        Ok(es)
+    }
+
+    fn params(&mut self, what: &str) -> Result<Vec<String>, ParseError> {
+        self.expect_lparen(what)?;
+        let mut ps: Vec<String> = Vec::new();
+        while !self.at_rparen() {
+            let pos = self.pos();
+            let p = self.var("a parameter name")?;
+            if ps.contains(&p) {
+                return Err(ParseError::new(pos, format!("parameter `{p}` appears twice")));
+            }
+            ps.push(p);
+        }
+        self.bump()?;
+        Ok(ps)
+    }
+
+    fn labels(&mut self) -> Result<Vec<Label>, ParseError> {
+        self.expect_lparen("a label list")?;
+        let mut ls = Vec::new();
+        while !self.at_rparen() {
+            ls.push(self.label()?);
+        }
+        self.bump()?;
+        Ok(ls)
+    }
+
+    fn compound(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let head = match self.peek() {
+            Some(Tok::Atom(a)) if KEYWORDS.contains(&a.as_str()) || Prim::from_name(a).is_some() => a.clone(),
+            Some(Tok::RParen) => return Err(ParseError::new(pos, "empty form `()`; the unit value is written `unit`")),
+            _ => {
+                // A call: `(f arg ...)`.
+                let func = self.expr()?;
+                let mut args = Vec::new();
+                while !self.at_rparen() {
+                    if self.at_end() {
+                        return self.err("expected `)` to close a call, found end of input");
+                    }
+                    args.push(self.expr()?);
+                }
+                self.bump()?;
+                return Ok(self.node(pos, ExprKind::Call { func: Box::new(func), args }));
+            }
+        };
+        self.bump()?; // head
+        if let Some(op) = Prim::from_name(&head) {
+            let mut args = Vec::new();
+            while !self.at_rparen() {
+                if self.at_end() {
+                    return self.err(format!("expected `)` to close `({head} ...)`, found end of input"));
+                }
+                args.push(self.expr()?);
+            }
+            self.bump()?;
+            if let Some(n) = op.arity() {
+                if args.len() != n {
+                    return Err(ParseError::new(pos, format!("`{head}` takes {n} argument(s), got {}", args.len())));
+                }
+            }
+            return Ok(self.node(pos, ExprKind::Prim { op, args }));
+        }
+        let b = |e: Expr| Box::new(e);
+        match head.as_str() {
+            "let" => {
+                self.expect_lparen("the bindings of `let`")?;
+                let mut binds = Vec::new();
+                while !self.at_rparen() {
+                    let bpos = self.expect_lparen("a `let` binding `(name value)`")?;
+                    let name = self.var("the bound name")?;
+                    let value = self.expr()?;
+                    self.expect_rparen("a `let` binding")?;
+                    binds.push((bpos, name, value));
+                }
+                self.bump()?;
+                if binds.is_empty() {
+                    return Err(ParseError::new(pos, "`let` needs at least one binding"));
+                }
+                let mut body = self.body(pos, "`let`")?;
+                // `(let ((x a) (y b)) e)` is `(let ((x a)) (let ((y b)) e))`.
+                while let Some((bpos, name, value)) = binds.pop() {
+                    let at = if binds.is_empty() { pos } else { bpos };
+                    body = self.node(at, ExprKind::Let { name, value: b(value), body: b(body) });
+                }
+                Ok(body)
+            }
+            "do" => {
+                let mut es = Vec::new();
+                while !self.at_rparen() {
+                    if self.at_end() {
+                        return self.err("expected `)` to close `(do ...)`, found end of input");
+                    }
+                    es.push(self.expr()?);
+                }
+                self.bump()?;
+                if es.is_empty() {
+                    return Err(ParseError::new(pos, "`do` needs at least one expression"));
+                }
+                Ok(self.node(pos, ExprKind::Do(es)))
+            }
+            "if" => {
+                let mut es = self.args_exact(3, "if", pos)?;
+                let els = es.pop().unwrap();
+                let then = es.pop().unwrap();
+                let cond = es.pop().unwrap();
+                Ok(self.node(pos, ExprKind::If { cond: b(cond), then: b(then), els: b(els) }))
+            }
+            "fn" => {
+                let params = self.params("the parameters of `fn`")?;
+                let body = self.body(pos, "`fn`")?;
+                Ok(self.node(pos, ExprKind::Fn(Lambda { params, body: b(body) })))
+            }
+            "letrec" => {
+                self.expect_lparen("the functions of `letrec`")?;
+                let mut funs: Vec<FunDef> = Vec::new();
+                while !self.at_rparen() {
+                    let fpos = self.expect_lparen("a `letrec` function `(name (params) body)`")?;
+                    let npos = self.pos();
+                    let name = self.var("a function name")?;
+                    if funs.iter().any(|f| f.name == name) {
+                        return Err(ParseError::new(npos, format!("`{name}` is defined twice in one `letrec`")));
+                    }
+                    let params = self.params("the parameters of a `letrec` function")?;
+                    let body = self.body(fpos, "a `letrec` function")?;
+                    funs.push(FunDef { name, lambda: Lambda { params, body: b(body) } });
+                }
+                self.bump()?;
+                if funs.is_empty() {
+                    return Err(ParseError::new(pos, "`letrec` needs at least one function"));
+                }
+                let body = self.body(pos, "`letrec`")?;
+                Ok(self.node(pos, ExprKind::Letrec { funs, body: b(body) }))
+            }
+            "emit" => {
+                let mut es = self.args_exact(1, "emit", pos)?;
+                Ok(self.node(pos, ExprKind::Emit(b(es.pop().unwrap()))))
+            }
+            "raise" => {
+                let mut es = self.args_exact(1, "raise", pos)?;
+                Ok(self.node(pos, ExprKind::Raise(b(es.pop().unwrap()))))
+            }
+            "effect" => {
+                let label = self.label()?;
+                let mut es = self.args_exact(1, "effect L", pos)?;
+                Ok(self.node(pos, ExprKind::MakeEffect { label, arg: b(es.pop().unwrap()) }))
+            }
+            "perform" => {
+                if matches!(self.peek(), Some(Tok::Atom(a)) if Label::is_valid(a)) {
+                    let label = self.label()?;
+                    let mut es = self.args_exact(1, "perform L", pos)?;
+                    Ok(self.node(pos, ExprKind::Perform { label, arg: b(es.pop().unwrap()) }))
+                } else {
+                    let mut es = self.args_exact(1, "perform", pos)?;
+                    Ok(self.node(pos, ExprKind::PerformValue(b(es.pop().unwrap()))))
+                }
+            }
+            "resume" | "transfer" | "resume-throw" | "transfer-throw" => {
+                let mut es = self.args_exact(2, &head, pos)?;
+                let arg = es.pop().unwrap();
+                let k = es.pop().unwrap();
+                let mode = if head.starts_with("resume") { ResumeMode::Resume } else { ResumeMode::Transfer };
+                let throw = head.ends_with("-throw");
+                Ok(self.node(pos, ExprKind::Resume { mode, throw, k: b(k), arg: b(arg) }))
+            }
+            "pass" => {
+                let k = self.expr()?;
+                let effect = if self.at_rparen() { None } else { Some(b(self.expr()?)) };
+                self.expect_rparen("`(pass k [effect])`")?;
+                Ok(self.node(pos, ExprKind::Pass { k: b(k), effect }))
+            }
+            "new-cont" => {
+                let func = self.expr()?;
+                let envelope = if self.at_rparen() { None } else { Some(b(self.expr()?)) };
+                self.expect_rparen("`(new-cont f [k])`")?;
+                Ok(self.node(pos, ExprKind::NewCont { func: b(func), envelope }))
+            }
+            "try" => {
+                let body = self.expr()?;
+                let mut catch = None;
+                let mut finally = None;
+                if self.at_form("catch") {
+                    let cpos = self.expect_lparen("`catch`")?;
+                    self.bump()?;
+                    let x = self.var("the caught error's name")?;
+                    let h = self.body(cpos, "`catch`")?;
+                    catch = Some((x, h));
+                }
+                if self.at_form("finally") {
+                    let fpos = self.expect_lparen("`finally`")?;
+                    self.bump()?;
+                    finally = Some(self.body(fpos, "`finally`")?);
+                }
+                if catch.is_none() && finally.is_none() {
+                    return self.err("`try` needs a `(catch x ...)` or a `(finally ...)` after its body");
+                }
+                self.expect_rparen("`try` (its body is one expression; use `do` for several)")?;
+                Ok(self.node(pos, ExprKind::Try(Box::new(TryExpr { body, catch, finally }))))
+            }
+            "with-handler" => {
+                let mut name = None;
+                let mut only = None;
+                loop {
+                    match self.peek() {
+                        Some(Tok::Atom(a)) if a == ":name" => {
+                            self.bump()?;
+                            name = Some(self.string("the handler name")?);
+                        }
+                        Some(Tok::Atom(a)) if a == ":only" => {
+                            self.bump()?;
+                            only = Some(self.labels()?);
+                        }
+                        Some(Tok::Atom(a)) if a.starts_with(':') => {
+                            return self.err(format!("unknown option `{a}` (expected `:name` or `:only`)"));
+                        }
+                        _ => break,
+                    }
+                }
+                self.expect_lparen("the clause list of `with-handler`")?;
+                let mut clauses: Vec<Clause> = Vec::new();
+                while !self.at_rparen() {
+                    let cpos = self.expect_lparen("a clause `(Label (x k) body)`")?;
+                    let lpos = self.pos();
+                    let label = match self.peek() {
+                        Some(Tok::Atom(a)) if a == "else" => {
+                            self.bump()?;
+                            None
+                        }
+                        _ => Some(self.label()?),
+                    };
+                    if clauses.iter().any(|c| c.label == label) {
+                        let what = label.as_ref().map_or("else".to_string(), |l| l.0.clone());
+                        return Err(ParseError::new(lpos, format!("two clauses for `{what}`")));
+                    }
+                    self.expect_lparen("the clause parameters `(x k)`")?;
+                    let param = self.var("the clause's payload parameter")?;
+                    let kpos = self.pos();
+                    let k = self.var("the clause's continuation parameter")?;
+                    if k == param {
+                        return Err(ParseError::new(kpos, "clause parameters must differ"));
+                    }
+                    self.expect_rparen("the clause parameters (exactly `(x k)`)")?;
+                    let body = self.body(cpos, "a clause")?;
+                    clauses.push(Clause { label, param, k, body });
+                }
+                self.bump()?;
+                if clauses.is_empty() {
+                    return Err(ParseError::new(pos, "`with-handler` needs at least one clause"));
+                }
+                // The catch-all goes last in the canonical form.
+                if let Some(i) = clauses.iter().position(|c| c.label.is_none()) {
+                    let c = clauses.remove(i);
+                    clauses.push(c);
+                }
+                let body = self.body(pos, "`with-handler`")?;
+                Ok(self.node(pos, ExprKind::WithHandler(Box::new(HandlerExpr { name, only, clauses, body }))))
+            }
+            "with-intercept" | "with-observe" => {
+                let kind = if head == "with-intercept" { InterceptKind::Intercept } else { InterceptKind::Observe };
+                let mut only = None;
+                if matches!(self.peek(), Some(Tok::Atom(a)) if a == ":only") {
+                    self.bump()?;
+                    only = Some(self.labels()?);
+                }
+                let func = self.expr()?;
+                let body = self.body(pos, &format!("`{head}`"))?;
+                Ok(self.node(pos, ExprKind::WithIntercept(Box::new(InterceptExpr { kind, only, func, body }))))
+            }
+            "catch" | "finally" => Err(ParseError::new(pos, format!("`{head}` only appears inside `try`"))),
+            "else" => Err(ParseError::new(pos, "`else` only appears as a `with-handler` clause")),
+            "true" | "false" | "unit" => Err(ParseError::new(pos, format!("`{head}` is a value, not a function"))),
+            _ => unreachable!("keyword {head} handled above"),
+        }
+    }
+
+    /// Renumber `e` in pre-order and return the source map for the new ids.
+    pub fn finish(&mut self, e: &mut Expr) -> SourceMap {
+        let mut spans = Vec::with_capacity(self.spans.len());
+        let old = &self.spans;
+        fn go(e: &mut Expr, old: &[Pos], spans: &mut Vec<Pos>) {
+            spans.push(old[e.id as usize]);
+            e.id = (spans.len() - 1) as NodeId;
+            grow(|| {
+                for c in e.children_mut() {
+                    go(c, old, spans);
+                }
+            });
+        }
+        go(e, old, &mut spans);
+        self.spans.clear();
+        SourceMap { spans }
+    }
+}

@@ -1,0 +1,236 @@
+//! Observable values (SPEC.md §3): the engine-independent view of a runtime
+//! value. Outcomes, the output log and trace payloads are made of these, so two
+//! engines agree exactly when their views are equal.
+//!
+//! Functions show only their name, continuations and cells their canonical id
+//! (creation order in the run): never an address or an engine-internal index.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ast::Label;
+use crate::deep::grow;
+use crate::syntax::{quote_str, Cursor, ParseError, Tok};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueView {
+    Unit,
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    List(Vec<ValueView>),
+    /// A closure; `letrec` functions carry their name.
+    Fn {
+        name: Option<String>,
+    },
+    /// A continuation, by canonical id.
+    Cont {
+        id: u32,
+    },
+    /// A cell reference, by canonical id.
+    Cell {
+        id: u32,
+    },
+    Error {
+        tag: String,
+        payload: Box<ValueView>,
+    },
+    Effect {
+        label: Label,
+        payload: Box<ValueView>,
+    },
+}
+
+/// Why `=` could not compare two values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CannotCompareFunctions;
+
+impl ValueView {
+    pub fn str(s: impl Into<String>) -> ValueView {
+        ValueView::Str(s.into())
+    }
+
+    pub fn error(tag: impl Into<String>, payload: ValueView) -> ValueView {
+        ValueView::Error { tag: tag.into(), payload: Box::new(payload) }
+    }
+
+    pub fn effect(label: impl Into<String>, payload: ValueView) -> ValueView {
+        ValueView::Effect { label: Label(label.into()), payload: Box::new(payload) }
+    }
+
+    /// The type name `type-of` returns (rule E-Prim).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ValueView::Unit => "unit",
+            ValueView::Bool(_) => "bool",
+            ValueView::Int(_) => "int",
+            ValueView::Str(_) => "str",
+            ValueView::List(_) => "list",
+            ValueView::Fn { .. } => "fn",
+            ValueView::Cont { .. } => "cont",
+            ValueView::Cell { .. } => "cell",
+            ValueView::Error { .. } => "error",
+            ValueView::Effect { .. } => "effect",
+        }
+    }
+
+    /// The error tag, when this is an error value.
+    pub fn error_tag(&self) -> Option<&str> {
+        match self {
+            ValueView::Error { tag, .. } => Some(tag),
+            _ => None,
+        }
+    }
+
+    /// Structural equality of `=` (SPEC.md §4.3): values of different types are
+    /// unequal; lists compare by length, then element-wise from the left, stopping
+    /// at the first difference; continuations and cells compare by identity;
+    /// reaching a function is an error.
+    pub fn equal(&self, other: &ValueView) -> Result<bool, CannotCompareFunctions> {
+        use ValueView::*;
+        grow(|| match (self, other) {
+            (Fn { .. }, _) | (_, Fn { .. }) => Err(CannotCompareFunctions),
+            (Unit, Unit) => Ok(true),
+            (Bool(a), Bool(b)) => Ok(a == b),
+            (Int(a), Int(b)) => Ok(a == b),
+            (Str(a), Str(b)) => Ok(a == b),
+            (Cont { id: a }, Cont { id: b }) | (Cell { id: a }, Cell { id: b }) => Ok(a == b),
+            (List(a), List(b)) => {
+                if a.len() != b.len() {
+                    return Ok(false);
+                }
+                for (x, y) in a.iter().zip(b) {
+                    if !x.equal(y)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            (Error { tag: t1, payload: p1 }, Error { tag: t2, payload: p2 }) => {
+                if t1 != t2 {
+                    return Ok(false);
+                }
+                p1.equal(p2)
+            }
+            (Effect { label: l1, payload: p1 }, Effect { label: l2, payload: p2 }) => {
+                if l1 != l2 {
+                    return Ok(false);
+                }
+                p1.equal(p2)
+            }
+            _ => Ok(false),
+        })
+    }
+
+    /// What `show` returns: the display form, except a string shows as itself.
+    pub fn show(&self) -> String {
+        match self {
+            ValueView::Str(s) => s.clone(),
+            v => v.to_string(),
+        }
+    }
+
+    /// Parse the display form (used for expected values in scripts).
+    pub fn parse(cur: &mut Cursor) -> Result<ValueView, ParseError> {
+        grow(|| Self::parse_inner(cur))
+    }
+
+    fn parse_inner(cur: &mut Cursor) -> Result<ValueView, ParseError> {
+        let pos = cur.pos();
+        let t = cur.bump()?;
+        match t.tok {
+            Tok::Int(i) => Ok(ValueView::Int(i)),
+            Tok::Str(s) => Ok(ValueView::Str(s)),
+            Tok::RParen => Err(ParseError::new(pos, "unexpected `)` (expected a value)")),
+            Tok::Atom(a) => match a.as_str() {
+                "unit" => Ok(ValueView::Unit),
+                "true" => Ok(ValueView::Bool(true)),
+                "false" => Ok(ValueView::Bool(false)),
+                "#fn" => Ok(ValueView::Fn { name: None }),
+                _ => {
+                    if let Some(n) = a.strip_prefix("#fn:") {
+                        return Ok(ValueView::Fn { name: Some(n.to_string()) });
+                    }
+                    let id = |p: &str| a.strip_prefix(p).and_then(|d| d.parse::<u32>().ok());
+                    if let Some(i) = id("#k") {
+                        return Ok(ValueView::Cont { id: i });
+                    }
+                    if let Some(i) = id("#cell") {
+                        return Ok(ValueView::Cell { id: i });
+                    }
+                    Err(ParseError::new(pos, format!("`{a}` is not a value")))
+                }
+            },
+            Tok::LParen => {
+                let (head, _) = cur.atom("`list`, `error` or `effect`")?;
+                match head.as_str() {
+                    "list" => {
+                        let mut vs = Vec::new();
+                        while !cur.at_rparen() {
+                            vs.push(ValueView::parse(cur)?);
+                        }
+                        cur.bump()?;
+                        Ok(ValueView::List(vs))
+                    }
+                    "error" => {
+                        let tag = cur.string("the error tag")?;
+                        let payload = ValueView::parse(cur)?;
+                        cur.expect_rparen("`(error \"tag\" payload)`")?;
+                        Ok(ValueView::error(tag, payload))
+                    }
+                    "effect" => {
+                        let label = cur.label()?;
+                        let payload = ValueView::parse(cur)?;
+                        cur.expect_rparen("`(effect Label payload)`")?;
+                        Ok(ValueView::Effect { label, payload: Box::new(payload) })
+                    }
+                    _ => Err(ParseError::new(pos, format!("`({head} ...)` is not a value form"))),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for ValueView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        grow(|| match self {
+            ValueView::Unit => f.write_str("unit"),
+            ValueView::Bool(b) => write!(f, "{b}"),
+            ValueView::Int(i) => write!(f, "{i}"),
+            ValueView::Str(s) => f.write_str(&quote_str(s)),
+            ValueView::List(vs) => {
+                f.write_str("(list")?;
+                for v in vs {
+                    write!(f, " {v}")?;
+                }
+                f.write_str(")")
+            }
+            ValueView::Fn { name: None } => f.write_str("#fn"),
+            ValueView::Fn { name: Some(n) } => write!(f, "#fn:{n}"),
+            ValueView::Cont { id } => write!(f, "#k{id}"),
+            ValueView::Cell { id } => write!(f, "#cell{id}"),
+            ValueView::Error { tag, payload } => write!(f, "(error {} {payload})", quote_str(tag)),
+            ValueView::Effect { label, payload } => write!(f, "(effect {label} {payload})"),
+        })
+    }
+}
+
+impl Drop for ValueView {
+    fn drop(&mut self) {
+        match self {
+            ValueView::List(vs) if !vs.is_empty() => {
+                let vs = std::mem::take(vs);
+                grow(move || drop(vs));
+            }
+            ValueView::Error { payload, .. } | ValueView::Effect { payload, .. }
+                if !matches!(**payload, ValueView::Unit) =>
+            {
+                let p = std::mem::replace(&mut **payload, ValueView::Unit);
+                grow(move || drop(p));
+            }
+            _ => {}
+        }
+    }
+}
