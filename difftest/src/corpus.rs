@@ -48,7 +48,16 @@ pub fn run_case(file: &Path, case: &Case, engines: &[&dyn Engine]) -> CaseReport
     let mut failures = Vec::new();
     let mut results: Vec<(&str, RunResult)> = Vec::new();
     for e in engines {
-        let r = e.run(&case.program, limits, options);
+        let r = match &case.before {
+            None => e.run(&case.program, limits, options),
+            Some((first, _)) => match e.run_after(first, &case.program, limits, options) {
+                Some(r) => r,
+                None => {
+                    failures.push(format!("[{}] the `before` program did not return a value", e.name()));
+                    continue;
+                }
+            },
+        };
         for f in case.failures(&r) {
             failures.push(if engines.len() > 1 { format!("[{}] {f}", e.name()) } else { f });
         }

@@ -83,4 +83,9 @@ impl Engine for Reference {
         let raw = self.run_raw(program, Vec::new(), limits, options, true);
         (raw.result, raw.counts.unwrap_or_default())
     }
+
+    fn run_after(&self, first: &Program, program: &Program, limits: Limits, options: RunOptions) -> Option<RunResult> {
+        let value = self.run_raw(first, Vec::new(), limits, RunOptions::default(), false).value?;
+        Some(self.run_raw(program, vec![value], limits, options, false).result)
+    }
 }

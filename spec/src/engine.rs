@@ -13,4 +13,10 @@ pub trait Engine: Sync {
 
     /// Run and also count which SPEC.md rules fired.
     fn run_counting(&self, program: &Program, limits: Limits, options: RunOptions) -> (RunResult, RuleCounts);
+
+    /// Run `first`, then run `program` (whose only input is named `prev`) with
+    /// `first`'s final value as that input: how a host carries a value, such
+    /// as a continuation, from one run into another (rule K-Stale).
+    /// Returns `None` when `first` did not end with a value.
+    fn run_after(&self, first: &Program, program: &Program, limits: Limits, options: RunOptions) -> Option<RunResult>;
 }

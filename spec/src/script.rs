@@ -11,6 +11,9 @@
 //!   (output)                                ; optional: exact emitted values
 //!   (trace "perform d1 Ping 41" ...))       ; optional: exact compact trace
 //! ```
+//!
+//! `(before e)` names a program run first, in its own run; its final value is
+//! the input `prev` of `program` (how a host carries values between runs).
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +45,8 @@ pub struct Case {
     pub depth: Option<u32>,
     pub program: Program,
     pub map: SourceMap,
+    /// A program run first; its value is the input `prev` of `program`.
+    pub before: Option<(Program, SourceMap)>,
     pub outcome: ExpectOutcome,
     pub output: Option<Vec<ValueView>>,
     pub trace: Option<Vec<String>>,
@@ -160,6 +165,7 @@ fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
     let mut rules = Vec::new();
     let (mut fuel, mut depth) = (None, None);
     let mut program = None;
+    let mut before = None;
     let mut outcome = None;
     let mut output = None;
     let mut trace = None;
@@ -188,19 +194,15 @@ fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
                 }
                 cur.bump()?;
             }
-            "program" => {
-                if program.is_some() {
-                    return Err(ParseError::new(fpos, "a test has one `program`"));
+            "program" | "before" => {
+                let slot = if word == "program" { &mut program } else { &mut before };
+                if slot.is_some() {
+                    return Err(ParseError::new(fpos, format!("a test has one `{word}`")));
                 }
                 let mut body = cur.expr()?;
-                cur.expect_rparen("`program` (it holds one expression)")?;
+                cur.expect_rparen(&format!("`{word}` (it holds one expression)"))?;
                 let map = cur.finish(&mut body);
-                let p = Program { inputs: Vec::new(), body };
-                if let Err(e) = check_program(&p) {
-                    let at = map.pos(e.site).unwrap_or(fpos);
-                    return Err(ParseError::new(at, e.message));
-                }
-                program = Some((p, map));
+                *slot = Some((Program { inputs: Vec::new(), body }, map));
             }
             "value" | "error" | "exhausted" => {
                 if outcome.is_some() {
@@ -258,16 +260,24 @@ fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
         }
     }
     cur.bump()?;
-    let Some((program, map)) = program else {
+    let Some((mut program, map)) = program else {
         return Err(ParseError::new(pos, format!("test {name:?} has no `(program ...)`")));
     };
+    if before.is_some() {
+        program.inputs = vec!["prev".to_string()];
+    }
+    for (p, m) in std::iter::once((&program, &map)).chain(before.iter().map(|(p, m)| (p, m))) {
+        if let Err(e) = check_program(p) {
+            return Err(ParseError::new(m.pos(e.site).unwrap_or(pos), e.message));
+        }
+    }
     let Some(outcome) = outcome else {
         return Err(ParseError::new(
             pos,
             format!("test {name:?} expects no outcome: add `(value ...)`, `(error ...)` or `(exhausted ...)`"),
         ));
     };
-    Ok(Case { name, pos, rules, fuel, depth, program, map, outcome, output, trace })
+    Ok(Case { name, pos, rules, fuel, depth, program, map, before, outcome, output, trace })
 }
 
 /// All `.kont` files under `path` (a file or a directory), sorted.

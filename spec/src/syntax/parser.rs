@@ -270,7 +270,13 @@ impl Cursor {
 
     fn compound(&mut self, pos: Pos) -> Result<Expr, ParseError> {
         let head = match self.peek() {
-            Some(Tok::Atom(a)) if KEYWORDS.contains(&a.as_str()) || Prim::from_name(a).is_some() => a.clone(),
+            // `(true)` is a call of a literal: it parses, and fails at run time (E-Call-NotFn).
+            Some(Tok::Atom(a))
+                if !matches!(a.as_str(), "true" | "false" | "unit")
+                    && (KEYWORDS.contains(&a.as_str()) || Prim::from_name(a).is_some()) =>
+            {
+                a.clone()
+            }
             Some(Tok::RParen) => return Err(ParseError::new(pos, "empty form `()`; the unit value is written `unit`")),
             _ => {
                 // A call: `(f arg ...)`.
@@ -388,7 +394,10 @@ impl Cursor {
                 Ok(self.node(pos, ExprKind::MakeEffect { label, arg: b(es.pop().unwrap()) }))
             }
             "perform" => {
-                if matches!(self.peek(), Some(Tok::Atom(a)) if Label::is_valid(a)) {
+                // `(perform x e)` with a non-label `x` is a mistyped label, not a two-argument form.
+                let two =
+                    matches!(self.peek(), Some(Tok::Atom(_))) && !matches!(self.peek_at(1), Some(Tok::RParen) | None);
+                if matches!(self.peek(), Some(Tok::Atom(a)) if Label::is_valid(a)) || two {
                     let label = self.label()?;
                     let mut es = self.args_exact(1, "perform L", pos)?;
                     Ok(self.node(pos, ExprKind::Perform { label, arg: b(es.pop().unwrap()) }))
@@ -510,7 +519,6 @@ impl Cursor {
             }
             "catch" | "finally" => Err(ParseError::new(pos, format!("`{head}` only appears inside `try`"))),
             "else" => Err(ParseError::new(pos, "`else` only appears as a `with-handler` clause")),
-            "true" | "false" | "unit" => Err(ParseError::new(pos, format!("`{head}` is a value, not a function"))),
             _ => unreachable!("keyword {head} handled above"),
         }
     }

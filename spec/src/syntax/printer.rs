@@ -248,7 +248,7 @@ fn newline(indent: usize, out: &mut String) {
 
 fn pretty(e: &Expr, indent: usize, out: &mut String) {
     let room = WIDTH.saturating_sub(indent.min(MAX_INDENT)).max(24);
-    if fits(&Part::Sub(e), room) {
+    if atom(e).is_some() || fits(&Part::Sub(e), room) {
         flat(e, out);
         return;
     }

@@ -1,0 +1,29 @@
+//! Every `.kont` case of `corpus/` passes on the reference interpreter.
+
+use kont_difftest::corpus;
+use kont_tests::root;
+
+#[test]
+fn corpus_passes_on_the_reference() {
+    let scripts = corpus::load(&[root().join("corpus")]).unwrap_or_else(|e| panic!("{e}"));
+    let engines: Vec<&dyn kont_spec::Engine> = vec![&kont_reference::Reference];
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for s in &scripts {
+        for case in &s.cases {
+            total += 1;
+            let rep = corpus::run_case(&s.path, case, &engines);
+            if !rep.passed() {
+                failures.push(format!(
+                    "{}:{} {}\n  {}",
+                    rep.file.display(),
+                    rep.line,
+                    rep.name,
+                    rep.failures.join("\n  ")
+                ));
+            }
+        }
+    }
+    assert!(total >= 80, "the corpus should hold at least 80 cases, found {total}");
+    assert!(failures.is_empty(), "{} of {total} cases failed:\n{}", failures.len(), failures.join("\n"));
+}
