@@ -79,7 +79,8 @@ impl<'p> Interp<'p> {
                     self.rule(Rule::EDivZero);
                     return self.fail(errors::division_by_zero(name, a), n);
                 }
-                match if op == Prim::Div { a.checked_div(b) } else { a.checked_rem(b) } {
+                // Only `i64::MIN / -1` overflows; its remainder is 0.
+                match if op == Prim::Div { a.checked_div(b) } else { Some(a.wrapping_rem(b)) } {
                     Some(x) => ok(self, Value::Int(x)),
                     None => {
                         self.rule(Rule::EOverflow);
@@ -142,7 +143,7 @@ impl<'p> Interp<'p> {
                 let l = list!(0);
                 if l.is_empty() {
                     self.rule(Rule::EIndex);
-                    return self.fail(errors::index(name, "empty list"), n);
+                    return self.fail(errors::empty_list(name), n);
                 }
                 let v = if op == Prim::Head { l[0].clone() } else { Value::List(Shared::new(l[1..].to_vec())) };
                 ok(self, v)
@@ -162,8 +163,7 @@ impl<'p> Interp<'p> {
                     Some(v) => ok(self, v.clone()),
                     None => {
                         self.rule(Rule::EIndex);
-                        let detail = format!("index {i} out of range for length {}", l.len());
-                        self.fail(errors::index(name, &detail), n)
+                        self.fail(errors::out_of_range(name, i, l.len()), n)
                     }
                 }
             }

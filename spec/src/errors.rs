@@ -104,8 +104,14 @@ pub fn division_by_zero(op: &str, a: i64) -> ValueView {
     ErrorTag::DivisionByZero.msg(format!("({op} {a} 0)"))
 }
 
-pub fn index(op: &str, detail: &str) -> ValueView {
-    ErrorTag::Index.msg(format!("{op}: {detail}"))
+/// `head` or `tail` of an empty list.
+pub fn empty_list(op: &str) -> ValueView {
+    ErrorTag::Index.msg(format!("{op}: empty list"))
+}
+
+/// `nth` with an index outside `0..len`.
+pub fn out_of_range(op: &str, index: i64, len: usize) -> ValueView {
+    ErrorTag::Index.msg(format!("{op}: index {index} out of range for length {len}"))
 }
 
 /// `form` is `transfer`, `transfer-throw` or `pass`.

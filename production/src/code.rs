@@ -1,0 +1,158 @@
+//! Compiled programs: flat instruction arrays per function (`Proto`), with
+//! variables resolved to local slots or captured-environment indices.
+
+use kont_spec::ast::{HandlerExpr, InterceptExpr, Label, Prim, ResumeMode};
+use kont_spec::NodeId;
+
+pub type ProtoId = u32;
+pub type LabelId = u32;
+
+/// One instruction. `fuel` is the number of expression nodes entered just
+/// before it executes (SPEC.md R-Fuel): charging it here keeps fuel exact.
+#[derive(Clone, Copy, Debug)]
+pub struct Instr {
+    pub op: Op,
+    pub fuel: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Op {
+    /// Push a literal from the constant pool.
+    Const(u32),
+    Unit,
+    Bool(bool),
+    Int(i64),
+    /// Push local slot `n` of the current function.
+    Local(u32),
+    /// Push captured value `n` of the current function's environment.
+    Capture(u32),
+    /// Push member `n` of the current `letrec` group.
+    Rec(u32),
+    /// Pop into local slot `n`.
+    SetLocal(u32),
+    Pop,
+    Jump(u32),
+    /// Pop a bool; jump when false; a non-bool is E-If-Type at `node`.
+    JumpIfNot { target: u32, node: NodeId },
+    /// Build a closure environment for group `group` and push member 0 of it.
+    MakeFn { group: u32 },
+    /// Build a `letrec` group and store its members in consecutive locals.
+    MakeRec { group: u32, slot: u32 },
+    Call { argc: u32, node: NodeId },
+    TailCall { argc: u32, node: NodeId },
+    Return,
+    Prim { op: Prim, argc: u32, node: NodeId },
+    Emit,
+    MakeEffect { label: LabelId },
+    Perform { label: LabelId, node: NodeId },
+    PerformValue { node: NodeId },
+    WithHandler { def: u32 },
+    /// The interceptor/observer function is on the stack.
+    WithIntercept { def: u32 },
+    Resume { mode: ResumeMode, throw: bool, node: NodeId },
+    Pass { effect: bool, node: NodeId },
+    Raise { node: NodeId },
+    NewCont { envelope: bool, node: NodeId },
+    TryEnter { def: u32 },
+    TryEnd,
+    CatchEnd,
+    FinallyEnd,
+}
+
+/// A compiled function body.
+#[derive(Debug)]
+pub struct Proto {
+    pub code: Vec<Instr>,
+    pub nparams: u32,
+    /// Parameters plus `let`-bound slots.
+    pub nlocals: u32,
+    /// `letrec` name, shown as `#fn:name`.
+    pub name: Option<String>,
+}
+
+/// Where a closure environment takes each captured value from, in the
+/// function that creates it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Local(u32),
+    Capture(u32),
+    Rec(u32),
+}
+
+/// Functions sharing one environment: a lambda alone, a `letrec` group, or a
+/// handler's body and clauses.
+#[derive(Debug)]
+pub struct Group {
+    pub protos: Vec<ProtoId>,
+    pub captures: Vec<Source>,
+}
+
+/// A `with-handler`: its group is `[body, clause…]`.
+#[derive(Debug)]
+pub struct HandlerDef<'p> {
+    pub group: u32,
+    pub expr: &'p HandlerExpr,
+    /// Label → clause index (into `expr.clauses`, and group member index + 1).
+    pub clauses: Vec<(LabelId, u32)>,
+    pub otherwise: Option<u32>,
+    pub only: Option<Vec<LabelId>>,
+    pub name: String,
+}
+
+impl HandlerDef<'_> {
+    /// The clause taking `label`, if the handler takes part (SPEC.md §5.4).
+    #[inline]
+    pub fn clause_for(&self, label: LabelId) -> Option<u32> {
+        if let Some(only) = &self.only {
+            if !only.contains(&label) {
+                return None;
+            }
+        }
+        for &(l, i) in &self.clauses {
+            if l == label {
+                return Some(i);
+            }
+        }
+        self.otherwise
+    }
+}
+
+/// A `with-intercept` / `with-observe`: its group is `[body]`.
+#[derive(Debug)]
+pub struct InterceptDef<'p> {
+    pub group: u32,
+    pub expr: &'p InterceptExpr,
+    pub only: Option<Vec<LabelId>>,
+    pub observe: bool,
+    pub node: NodeId,
+}
+
+impl InterceptDef<'_> {
+    #[inline]
+    pub fn matches(&self, label: LabelId) -> bool {
+        self.only.as_ref().is_none_or(|o| o.contains(&label))
+    }
+}
+
+/// A `try`: where its catch and finally code start, and where it ends.
+#[derive(Debug, Default)]
+pub struct TryDef {
+    pub catch_pc: Option<u32>,
+    pub finally_pc: Option<u32>,
+    pub after_pc: u32,
+    pub node: NodeId,
+}
+
+/// A whole compiled program.
+#[derive(Debug)]
+pub struct Code<'p> {
+    pub protos: Vec<Proto>,
+    pub groups: Vec<Group>,
+    pub consts: Vec<crate::value::Value>,
+    pub handlers: Vec<HandlerDef<'p>>,
+    pub intercepts: Vec<InterceptDef<'p>>,
+    pub tries: Vec<TryDef>,
+    pub labels: Vec<Label>,
+    /// The program body: group 0, member 0; its parameters are the inputs.
+    pub main: ProtoId,
+}
