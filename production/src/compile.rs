@@ -1,0 +1,391 @@
+//! The compiler: a checked program to flat code. Variables become local
+//! slots or indices into a closure environment shared by a group of
+//! functions; tail calls are marked; every instruction carries the fuel of
+//! the nodes entered just before it.
+
+use std::collections::HashMap;
+
+use kont_spec::ast::*;
+use kont_spec::deep::grow;
+
+use crate::code::*;
+use crate::value::Value;
+
+/// Compile `program` (which must have passed `check_program`).
+pub fn compile(program: &Program) -> Code<'_> {
+    let mut c = Compiler {
+        code: Code {
+            protos: Vec::new(),
+            groups: Vec::new(),
+            consts: Vec::new(),
+            handlers: Vec::new(),
+            intercepts: Vec::new(),
+            tries: Vec::new(),
+            labels: Vec::new(),
+            main: 0,
+        },
+        label_ids: HashMap::new(),
+        scopes: Vec::new(),
+        groups: Vec::new(),
+    };
+    let g = c.open_group(Vec::new(), None);
+    let inputs: Vec<&str> = program.inputs.iter().map(String::as_str).collect();
+    c.code.main = c.function(g, &inputs, &program.body, None);
+    c.close_group(g);
+    c.code
+}
+
+struct Compiler<'p> {
+    code: Code<'p>,
+    label_ids: HashMap<&'p str, LabelId>,
+    scopes: Vec<Scope<'p>>,
+    groups: Vec<GroupCtx<'p>>,
+}
+
+/// A function being compiled.
+struct Scope<'p> {
+    instrs: Vec<Instr>,
+    /// Nodes entered since the last instruction.
+    pending: u32,
+    locals: Vec<(&'p str, u32)>,
+    next_slot: u32,
+    max_slot: u32,
+    group: usize,
+    /// Inside a `try`: calls are not tail calls.
+    try_depth: u32,
+}
+
+/// A group being compiled: its members' names (for `letrec`) and the values
+/// it captures from the scope that creates it.
+struct GroupCtx<'p> {
+    id: u32,
+    members: Vec<&'p str>,
+    captures: Vec<(&'p str, Source)>,
+    parent: Option<usize>,
+}
+
+impl<'p> Compiler<'p> {
+    fn label(&mut self, l: &'p Label) -> LabelId {
+        if let Some(&id) = self.label_ids.get(l.as_str()) {
+            return id;
+        }
+        let id = self.code.labels.len() as LabelId;
+        self.code.labels.push(l.clone());
+        self.label_ids.insert(l.as_str(), id);
+        id
+    }
+
+    fn open_group(&mut self, members: Vec<&'p str>, parent: Option<usize>) -> usize {
+        let id = self.code.groups.len() as u32;
+        self.code.groups.push(Group { protos: Vec::new(), captures: Vec::new() });
+        self.groups.push(GroupCtx { id, members, captures: Vec::new(), parent });
+        self.groups.len() - 1
+    }
+
+    fn close_group(&mut self, g: usize) -> u32 {
+        let ctx = self.groups.pop().expect("open group");
+        debug_assert_eq!(g, self.groups.len());
+        let group = &mut self.code.groups[ctx.id as usize];
+        group.captures = ctx.captures.into_iter().map(|(_, s)| s).collect();
+        ctx.id
+    }
+
+    /// Compile one function of group `g` with parameters `params`.
+    fn function(&mut self, g: usize, params: &[&'p str], body: &'p Expr, name: Option<String>) -> ProtoId {
+        let n = params.len() as u32;
+        self.scopes.push(Scope {
+            instrs: Vec::new(),
+            pending: 0,
+            locals: params.iter().enumerate().map(|(i, p)| (*p, i as u32)).collect(),
+            next_slot: n,
+            max_slot: n,
+            group: g,
+            try_depth: 0,
+        });
+        self.expr(body, true);
+        self.emit(Op::Return);
+        let s = self.scopes.pop().expect("open scope");
+        debug_assert_eq!(s.pending, 0);
+        let id = self.code.protos.len() as ProtoId;
+        self.code.protos.push(Proto { code: s.instrs, nparams: n, nlocals: s.max_slot, name });
+        self.code.groups[self.groups[g].id as usize].protos.push(id);
+        id
+    }
+
+    fn scope(&mut self) -> &mut Scope<'p> {
+        self.scopes.last_mut().expect("inside a function")
+    }
+
+    fn emit(&mut self, op: Op) -> usize {
+        let s = self.scope();
+        let fuel = std::mem::take(&mut s.pending);
+        s.instrs.push(Instr { op, fuel });
+        s.instrs.len() - 1
+    }
+
+    fn here(&mut self) -> u32 {
+        self.scope().instrs.len() as u32
+    }
+
+    fn patch(&mut self, at: usize, target: u32) {
+        match &mut self.scope().instrs[at].op {
+            Op::Jump(t) | Op::JumpIfNot { target: t, .. } => *t = target,
+            _ => unreachable!("only jumps are patched"),
+        }
+    }
+
+    fn bind(&mut self, name: &'p str) -> u32 {
+        let s = self.scope();
+        let slot = s.next_slot;
+        s.next_slot += 1;
+        s.max_slot = s.max_slot.max(s.next_slot);
+        s.locals.push((name, slot));
+        slot
+    }
+
+    fn unbind(&mut self, n: usize) {
+        let s = self.scope();
+        for _ in 0..n {
+            s.locals.pop();
+            s.next_slot -= 1;
+        }
+    }
+
+    /// Where variable `x` lives, seen from scope `i`.
+    fn resolve(&mut self, i: usize, x: &'p str) -> Source {
+        if let Some(&(_, slot)) = self.scopes[i].locals.iter().rev().find(|(n, _)| *n == x) {
+            return Source::Local(slot);
+        }
+        let g = self.scopes[i].group;
+        if let Some(m) = self.groups[g].members.iter().position(|n| *n == x) {
+            return Source::Rec(m as u32);
+        }
+        if let Some(c) = self.groups[g].captures.iter().position(|(n, _)| *n == x) {
+            return Source::Capture(c as u32);
+        }
+        let parent = self.groups[g].parent.unwrap_or_else(|| panic!("unbound variable `{x}` passed the static check"));
+        let src = self.resolve(parent, x);
+        self.groups[g].captures.push((x, src));
+        Source::Capture(self.groups[g].captures.len() as u32 - 1)
+    }
+
+    fn load(&mut self, x: &'p str) {
+        let i = self.scopes.len() - 1;
+        let op = match self.resolve(i, x) {
+            Source::Local(s) => Op::Local(s),
+            Source::Capture(c) => Op::Capture(c),
+            Source::Rec(m) => Op::Rec(m),
+        };
+        self.emit(op);
+    }
+
+    fn expr(&mut self, e: &'p Expr, tail: bool) {
+        grow(|| self.expr_inner(e, tail))
+    }
+
+    fn expr_inner(&mut self, e: &'p Expr, tail: bool) {
+        self.scope().pending += 1;
+        let n = e.id;
+        match &e.kind {
+            ExprKind::Lit(l) => {
+                let op = match l {
+                    Lit::Unit => Op::Unit,
+                    Lit::Bool(b) => Op::Bool(*b),
+                    Lit::Int(i) => Op::Int(*i),
+                    Lit::Str(s) => {
+                        self.code.consts.push(Value::str(s));
+                        Op::Const(self.code.consts.len() as u32 - 1)
+                    }
+                };
+                self.emit(op);
+            }
+            ExprKind::Var(x) => self.load(x),
+            ExprKind::Let { name, value, body } => {
+                self.expr(value, false);
+                let slot = self.bind(name);
+                self.emit(Op::SetLocal(slot));
+                self.expr(body, tail);
+                self.unbind(1);
+            }
+            ExprKind::Do(es) => {
+                let (last, init) = es.split_last().expect("non-empty do");
+                for x in init {
+                    self.expr(x, false);
+                    self.emit(Op::Pop);
+                }
+                self.expr(last, tail);
+            }
+            ExprKind::If { cond, then, els } => {
+                self.expr(cond, false);
+                let j = self.emit(Op::JumpIfNot { target: 0, node: n });
+                self.expr(then, tail);
+                let j2 = self.emit(Op::Jump(0));
+                let t = self.here();
+                self.patch(j, t);
+                self.expr(els, tail);
+                let t = self.here();
+                self.patch(j2, t);
+            }
+            ExprKind::Fn(l) => {
+                let g = self.open_group(Vec::new(), Some(self.scopes.len() - 1));
+                let params: Vec<&str> = l.params.iter().map(String::as_str).collect();
+                self.function(g, &params, &l.body, None);
+                let group = self.close_group(g);
+                self.emit(Op::MakeFn { group });
+            }
+            ExprKind::Letrec { funs, body } => {
+                let names: Vec<&str> = funs.iter().map(|f| f.name.as_str()).collect();
+                let g = self.open_group(names.clone(), Some(self.scopes.len() - 1));
+                for f in funs {
+                    let params: Vec<&str> = f.lambda.params.iter().map(String::as_str).collect();
+                    self.function(g, &params, &f.lambda.body, Some(f.name.clone()));
+                }
+                let group = self.close_group(g);
+                let slot = self.scope().next_slot;
+                for name in &names {
+                    self.bind(name);
+                }
+                self.emit(Op::MakeRec { group, slot });
+                self.expr(body, tail);
+                self.unbind(names.len());
+            }
+            ExprKind::Call { func, args } => {
+                self.expr(func, false);
+                for a in args {
+                    self.expr(a, false);
+                }
+                let argc = args.len() as u32;
+                if tail && self.scope().try_depth == 0 {
+                    self.emit(Op::TailCall { argc, node: n });
+                } else {
+                    self.emit(Op::Call { argc, node: n });
+                }
+            }
+            ExprKind::Prim { op, args } => {
+                for a in args {
+                    self.expr(a, false);
+                }
+                self.emit(Op::Prim { op: *op, argc: args.len() as u32, node: n });
+            }
+            ExprKind::Emit(x) => {
+                self.expr(x, false);
+                self.emit(Op::Emit);
+            }
+            ExprKind::MakeEffect { label, arg } => {
+                self.expr(arg, false);
+                let label = self.label(label);
+                self.emit(Op::MakeEffect { label });
+            }
+            ExprKind::Perform { label, arg } => {
+                self.expr(arg, false);
+                let label = self.label(label);
+                self.emit(Op::Perform { label, node: n });
+            }
+            ExprKind::PerformValue(x) => {
+                self.expr(x, false);
+                self.emit(Op::PerformValue { node: n });
+            }
+            ExprKind::WithHandler(h) => {
+                let g = self.open_group(Vec::new(), Some(self.scopes.len() - 1));
+                self.function(g, &[], &h.body, None);
+                for c in &h.clauses {
+                    self.function(g, &[c.param.as_str(), c.k.as_str()], &c.body, None);
+                }
+                let group = self.close_group(g);
+                let mut clauses = Vec::new();
+                let mut otherwise = None;
+                for (i, c) in h.clauses.iter().enumerate() {
+                    match &c.label {
+                        Some(l) => {
+                            let l = self.label(l);
+                            clauses.push((l, i as u32));
+                        }
+                        None => otherwise = Some(i as u32),
+                    }
+                }
+                let only = h.only.as_ref().map(|ls| ls.iter().map(|l| self.label(l)).collect());
+                self.code.handlers.push(HandlerDef {
+                    group,
+                    expr: h,
+                    clauses,
+                    otherwise,
+                    only,
+                    name: h.display_name(),
+                });
+                let def = self.code.handlers.len() as u32 - 1;
+                self.emit(Op::WithHandler { def });
+            }
+            ExprKind::WithIntercept(x) => {
+                self.expr(&x.func, false);
+                let g = self.open_group(Vec::new(), Some(self.scopes.len() - 1));
+                self.function(g, &[], &x.body, None);
+                let group = self.close_group(g);
+                let only = x.only.as_ref().map(|ls| ls.iter().map(|l| self.label(l)).collect());
+                self.code.intercepts.push(InterceptDef {
+                    group,
+                    expr: x,
+                    only,
+                    observe: x.kind == InterceptKind::Observe,
+                    node: n,
+                });
+                let def = self.code.intercepts.len() as u32 - 1;
+                self.emit(Op::WithIntercept { def });
+            }
+            ExprKind::Resume { mode, throw, k, arg } => {
+                self.expr(k, false);
+                self.expr(arg, false);
+                self.emit(Op::Resume { mode: *mode, throw: *throw, node: n });
+            }
+            ExprKind::Pass { k, effect } => {
+                self.expr(k, false);
+                if let Some(x) = effect {
+                    self.expr(x, false);
+                }
+                self.emit(Op::Pass { effect: effect.is_some(), node: n });
+            }
+            ExprKind::Raise(x) => {
+                self.expr(x, false);
+                self.emit(Op::Raise { node: n });
+            }
+            ExprKind::NewCont { func, envelope } => {
+                self.expr(func, false);
+                if let Some(k) = envelope {
+                    self.expr(k, false);
+                }
+                self.emit(Op::NewCont { envelope: envelope.is_some(), node: n });
+            }
+            ExprKind::Try(t) => {
+                let def = self.code.tries.len() as u32;
+                self.code.tries.push(TryDef { node: n, ..TryDef::default() });
+                self.emit(Op::TryEnter { def });
+                self.scope().try_depth += 1;
+                self.expr(&t.body, false);
+                self.emit(Op::TryEnd);
+                let mut to_after = vec![self.emit(Op::Jump(0))];
+                if let Some((x, h)) = &t.catch {
+                    let pc = self.here();
+                    self.code.tries[def as usize].catch_pc = Some(pc);
+                    let slot = self.bind(x);
+                    self.emit(Op::SetLocal(slot));
+                    self.expr(h, false);
+                    self.unbind(1);
+                    self.emit(Op::CatchEnd);
+                    to_after.push(self.emit(Op::Jump(0)));
+                }
+                if let Some(f) = &t.finally {
+                    let pc = self.here();
+                    self.code.tries[def as usize].finally_pc = Some(pc);
+                    self.expr(f, false);
+                    self.emit(Op::Pop);
+                    self.emit(Op::FinallyEnd);
+                }
+                self.scope().try_depth -= 1;
+                let after = self.here();
+                self.code.tries[def as usize].after_pc = after;
+                for j in to_after {
+                    self.patch(j, after);
+                }
+            }
+        }
+    }
+}
