@@ -2,12 +2,15 @@
 
 use kont_spec::Engine;
 
-/// Engines selectable on the command line.
-pub const NAMES: &[&str] = &["reference"];
+/// Engine names accepted on the command line; `both` means reference and vm.
+pub const NAMES: &[&str] = &["vm", "reference", "both"];
 
-pub fn by_name(name: &str) -> Option<&'static dyn Engine> {
+/// The engines `name` stands for.
+pub fn by_name(name: &str) -> Option<Vec<&'static dyn Engine>> {
     match name {
-        "reference" => Some(&kont_reference::Reference),
+        "reference" => Some(vec![&kont_reference::Reference]),
+        "vm" => Some(vec![&kont_vm::Vm]),
+        "both" => Some(vec![&kont_reference::Reference, &kont_vm::Vm]),
         _ => None,
     }
 }

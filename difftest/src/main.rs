@@ -23,8 +23,8 @@ enum Command {
     /// Run one program (a file holding one expression) and print its outcome.
     Run {
         file: PathBuf,
-        /// Engine: reference.
-        #[arg(long, default_value = "reference")]
+        /// Engine: vm or reference.
+        #[arg(long, default_value = "vm")]
         engine: String,
         /// Print the trace projection.
         #[arg(long)]
@@ -43,8 +43,8 @@ enum Command {
     Check {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Engine: reference.
-        #[arg(long, default_value = "reference")]
+        /// Engine: vm, reference, or both (which must also agree with each other).
+        #[arg(long, default_value = "vm")]
         engine: String,
     },
 }
@@ -59,15 +59,17 @@ fn main() -> ExitCode {
 }
 
 fn pick(name: &str) -> Result<Vec<&'static dyn Engine>, String> {
-    match engines::by_name(name) {
-        Some(e) => Ok(vec![e]),
-        None => Err(format!("unknown engine `{name}` (choose from: {})", engines::NAMES.join(", "))),
-    }
+    engines::by_name(name)
+        .ok_or_else(|| format!("unknown engine `{name}` (choose from: {})", engines::NAMES.join(", ")))
 }
 
 fn run(file: PathBuf, engine: &str, trace: bool, json: bool, limits: Limits) -> ExitCode {
     let engine = match pick(engine) {
-        Ok(e) => e[0],
+        Ok(e) if e.len() == 1 => e[0],
+        Ok(_) => {
+            eprintln!("kont: `run` takes one engine (vm or reference)");
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("kont: {e}");
             return ExitCode::from(2);

@@ -33,27 +33,70 @@ pub enum Op {
     Pop,
     Jump(u32),
     /// Pop a bool; jump when false; a non-bool is E-If-Type at `node`.
-    JumpIfNot { target: u32, node: NodeId },
+    JumpIfNot {
+        target: u32,
+        node: NodeId,
+    },
     /// Build a closure environment for group `group` and push member 0 of it.
-    MakeFn { group: u32 },
+    MakeFn {
+        group: u32,
+    },
     /// Build a `letrec` group and store its members in consecutive locals.
-    MakeRec { group: u32, slot: u32 },
-    Call { argc: u32, node: NodeId },
-    TailCall { argc: u32, node: NodeId },
+    MakeRec {
+        group: u32,
+        slot: u32,
+    },
+    Call {
+        argc: u32,
+        node: NodeId,
+    },
+    TailCall {
+        argc: u32,
+        node: NodeId,
+    },
     Return,
-    Prim { op: Prim, argc: u32, node: NodeId },
+    Prim {
+        op: Prim,
+        argc: u32,
+        node: NodeId,
+    },
     Emit,
-    MakeEffect { label: LabelId },
-    Perform { label: LabelId, node: NodeId },
-    PerformValue { node: NodeId },
-    WithHandler { def: u32 },
+    MakeEffect {
+        label: LabelId,
+    },
+    Perform {
+        label: LabelId,
+        node: NodeId,
+    },
+    PerformValue {
+        node: NodeId,
+    },
+    WithHandler {
+        def: u32,
+    },
     /// The interceptor/observer function is on the stack.
-    WithIntercept { def: u32 },
-    Resume { mode: ResumeMode, throw: bool, node: NodeId },
-    Pass { effect: bool, node: NodeId },
-    Raise { node: NodeId },
-    NewCont { envelope: bool, node: NodeId },
-    TryEnter { def: u32 },
+    WithIntercept {
+        def: u32,
+    },
+    Resume {
+        mode: ResumeMode,
+        throw: bool,
+        node: NodeId,
+    },
+    Pass {
+        effect: bool,
+        node: NodeId,
+    },
+    Raise {
+        node: NodeId,
+    },
+    NewCont {
+        envelope: bool,
+        node: NodeId,
+    },
+    TryEnter {
+        def: u32,
+    },
     TryEnd,
     CatchEnd,
     FinallyEnd,
@@ -144,7 +187,6 @@ pub struct TryDef {
 }
 
 /// A whole compiled program.
-#[derive(Debug)]
 pub struct Code<'p> {
     pub protos: Vec<Proto>,
     pub groups: Vec<Group>,

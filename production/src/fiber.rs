@@ -21,9 +21,17 @@ pub const NONE: u32 = u32::MAX;
 pub enum Boundary {
     None,
     /// A handler prompt: `scope` is the live authority for its identity.
-    Handler { scope: ScopeId, def: u32, env: Rc<Env> },
+    Handler {
+        scope: ScopeId,
+        def: u32,
+        env: Rc<Env>,
+    },
     /// An interceptor or observer with its function.
-    Intercept { scope: ScopeId, def: u32, func: Value },
+    Intercept {
+        scope: ScopeId,
+        def: u32,
+        func: Value,
+    },
 }
 
 impl Boundary {

@@ -1,1 +1,116 @@
-//! Placeholder until the production VM lands.
+//! The kont production VM: a stepping machine whose continuations are
+//! first-class suspended computations (see `continuation.rs`), reactivated in
+//! O(1) by relinking a detached fiber chain under the resumer.
+//!
+//! Depth: program depth lives in heap-allocated frames and fibers, never on
+//! the native stack. `Limits::depth` bounds live fibers plus the running
+//! fiber's frames.
+
+mod code;
+mod compile;
+mod continuation;
+mod control;
+mod dispatch;
+mod fiber;
+pub mod host;
+mod machine;
+mod prim;
+mod value;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use kont_spec::{Engine, Limits, Outcome, Program, RuleCounts, RunOptions, RunResult};
+
+pub use code::Code;
+pub use compile::compile;
+pub use value::Value;
+
+use fiber::{Boundary, NONE};
+use machine::{Machine, Stop};
+
+/// Each run gets a fresh identity; continuations and cells carry it.
+static RUNS: AtomicU32 = AtomicU32::new(1);
+
+/// The production engine.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Vm;
+
+/// A run's result plus its final runtime value (for hosts that keep values).
+pub struct RawRun {
+    pub result: RunResult,
+    pub value: Option<Value>,
+    pub counts: Option<RuleCounts>,
+}
+
+impl Vm {
+    /// Run compiled `code` with its inputs bound to `inputs` (same order).
+    pub fn run_code(
+        &self,
+        code: &Code,
+        inputs: Vec<Value>,
+        limits: Limits,
+        options: RunOptions,
+        count: bool,
+    ) -> RawRun {
+        let run = RUNS.fetch_add(1, Ordering::Relaxed);
+        let mut m = Machine::new(code, run, limits.fuel, limits.depth, options.trace, count);
+        let stop = match m.alloc_fiber(NONE, Boundary::None) {
+            Err(stop) => stop,
+            Ok(root) => {
+                m.enter(root);
+                let argc = inputs.len() as u32;
+                m.stack.extend(inputs);
+                let env = m.make_env(0);
+                m.start_function(code.main, env, argc, 0);
+                m.execute()
+            }
+        };
+        let (outcome, value) = match stop {
+            Stop::Value(v) => (Outcome::Value { value: m.view(&v) }, Some(v)),
+            Stop::Error(e, site) => (Outcome::Error { error: m.view(&e), site }, None),
+            Stop::Exhausted(resource) => (Outcome::Exhausted { resource }, None),
+        };
+        let steps = m.steps();
+        let result = RunResult {
+            outcome,
+            output: std::mem::take(&mut m.output),
+            trace: m.trace.take().unwrap_or_default(),
+            steps,
+        };
+        RawRun { result, value, counts: m.counts.take() }
+    }
+
+    /// Compile and run `program` with `inputs`.
+    pub fn run_raw(
+        &self,
+        program: &Program,
+        inputs: Vec<Value>,
+        limits: Limits,
+        options: RunOptions,
+        count: bool,
+    ) -> RawRun {
+        assert_eq!(inputs.len(), program.inputs.len(), "one value per declared input");
+        let code = compile(program);
+        self.run_code(&code, inputs, limits, options, count)
+    }
+}
+
+impl Engine for Vm {
+    fn name(&self) -> &'static str {
+        "vm"
+    }
+
+    fn run(&self, program: &Program, limits: Limits, options: RunOptions) -> RunResult {
+        self.run_raw(program, Vec::new(), limits, options, false).result
+    }
+
+    fn run_counting(&self, program: &Program, limits: Limits, options: RunOptions) -> (RunResult, RuleCounts) {
+        let raw = self.run_raw(program, Vec::new(), limits, options, true);
+        (raw.result, raw.counts.unwrap_or_default())
+    }
+
+    fn run_after(&self, first: &Program, program: &Program, limits: Limits, options: RunOptions) -> Option<RunResult> {
+        let value = self.run_raw(first, Vec::new(), limits, RunOptions::default(), false).value?;
+        Some(self.run_raw(program, vec![value], limits, options, false).result)
+    }
+}

@@ -15,13 +15,13 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Str(Rc<String>),
-    List(Rc<Vec<Value>>),
+    List(Rc<Items>),
     /// Member `.0` of the function group whose environment is `.1`.
     Fn(u32, Rc<Env>),
     Cont(Rc<Continuation>),
     Cell(CellRef),
-    Error(Rc<(Rc<String>, Value)>),
-    Effect(Rc<(LabelId, Value)>),
+    Error(Rc<ErrorVal>),
+    Effect(Rc<EffectVal>),
     /// An opaque value owned by the host (the seam for foreign runtimes).
     Host(Rc<Box<dyn HostValue>>),
 }
@@ -45,7 +45,15 @@ impl Value {
     }
 
     pub fn error(tag: &str, payload: Value) -> Value {
-        Value::Error(Rc::new((Rc::new(tag.to_string()), payload)))
+        Value::Error(Rc::new(ErrorVal { tag: Rc::new(tag.to_string()), payload }))
+    }
+
+    pub fn effect(label: LabelId, payload: Value) -> Value {
+        Value::Effect(Rc::new(EffectVal { label, payload }))
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(Items(items)))
     }
 
     pub fn type_name(&self) -> &'static str {
@@ -78,8 +86,11 @@ impl Value {
             }
             Value::Cont(k) => ValueView::Cont { id: k.id },
             Value::Cell(c) => ValueView::Cell { id: c.id },
-            Value::Error(e) => ValueView::error(e.0.as_str(), e.1.view(code)),
-            Value::Effect(e) => ValueView::Effect { label: code.labels[e.0 as usize].clone(), payload: Box::new(e.1.view(code)) },
+            Value::Error(e) => ValueView::error(e.tag.as_str(), e.payload.view(code)),
+            Value::Effect(e) => ValueView::Effect {
+                label: code.labels[e.label as usize].clone(),
+                payload: Box::new(e.payload.view(code)),
+            },
             Value::Host(h) => h.view(),
         })
     }
@@ -91,52 +102,66 @@ impl Value {
             ValueView::Bool(b) => Value::Bool(*b),
             ValueView::Int(i) => Value::Int(*i),
             ValueView::Str(s) => Value::str(s),
-            ValueView::List(vs) => Value::List(Rc::new(vs.iter().map(Value::from_data).collect())),
+            ValueView::List(vs) => Value::list(vs.iter().map(Value::from_data).collect()),
             ValueView::Error { tag, payload } => Value::error(tag, Value::from_data(payload)),
             _ => unreachable!("runtime error payloads are data or the offending value itself"),
         })
     }
 }
 
-// Deeply nested values (10^6 nested lists) must not overflow on drop: the
-// last owner of a nested node swaps it for a shared empty placeholder and
-// drops it on a grown stack.
-impl Drop for Value {
+/// A list's items. Values nest as deep as programs make them (a list built by
+/// 10^6 nested `list` calls): every node that holds values drops them on a
+/// grown stack, so dropping never overflows.
+pub struct Items(pub Vec<Value>);
+
+impl std::ops::Deref for Items {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl Drop for Items {
     fn drop(&mut self) {
-        match self {
-            Value::List(r) if Rc::strong_count(r) == 1 && !r.is_empty() => {
-                let r = std::mem::replace(r, EMPTY.with(|e| e.list.clone()));
-                grow(move || drop(r));
-            }
-            Value::Error(r) if Rc::strong_count(r) == 1 => {
-                let r = std::mem::replace(r, EMPTY.with(|e| e.error.clone()));
-                grow(move || drop(r));
-            }
-            Value::Effect(r) if Rc::strong_count(r) == 1 => {
-                let r = std::mem::replace(r, EMPTY.with(|e| e.effect.clone()));
-                grow(move || drop(r));
-            }
-            Value::Fn(_, r) if Rc::strong_count(r) == 1 && !r.captures.is_empty() => {
-                let r = std::mem::replace(r, EMPTY.with(|e| e.env.clone()));
-                grow(move || drop(r));
-            }
-            _ => {}
+        if !self.0.is_empty() {
+            let v = std::mem::take(&mut self.0);
+            grow(move || drop(v));
         }
     }
 }
 
-struct Empty {
-    list: Rc<Vec<Value>>,
-    error: Rc<(Rc<String>, Value)>,
-    effect: Rc<(LabelId, Value)>,
-    env: Rc<Env>,
+/// An error value's contents.
+pub struct ErrorVal {
+    pub tag: Rc<String>,
+    pub payload: Value,
 }
 
-thread_local! {
-    static EMPTY: Empty = Empty {
-        list: Rc::new(Vec::new()),
-        error: Rc::new((Rc::new(String::new()), Value::Unit)),
-        effect: Rc::new((0, Value::Unit)),
-        env: Rc::new(Env { group: 0, captures: Box::new([]) }),
+/// An effect value's contents.
+pub struct EffectVal {
+    pub label: LabelId,
+    pub payload: Value,
+}
+
+macro_rules! drop_payload_deep {
+    ($t:ty) => {
+        impl Drop for $t {
+            fn drop(&mut self) {
+                if !matches!(self.payload, Value::Unit | Value::Bool(_) | Value::Int(_)) {
+                    let p = std::mem::replace(&mut self.payload, Value::Unit);
+                    grow(move || drop(p));
+                }
+            }
+        }
     };
+}
+drop_payload_deep!(ErrorVal);
+drop_payload_deep!(EffectVal);
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if !self.captures.is_empty() {
+            let c = std::mem::take(&mut self.captures);
+            grow(move || drop(c));
+        }
+    }
 }

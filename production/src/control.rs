@@ -1,0 +1,259 @@
+//! Where values, errors and escapes go when the running function stops:
+//! returning through frames and fibers (B-Return, C-Return), unwinding
+//! (X-Catch, the finally rules, B-Unwind, C-Raise, I-Raise) and escaping to
+//! the nearest clause activation (K-Transfer, K-Pass, K-Outside).
+
+use kont_spec::ast::ResumeMode;
+use kont_spec::errors;
+use kont_spec::{Event, NodeId, Rule};
+
+use crate::fiber::{Completion, Dispatch, Escape, EscapeKind, Frame, TryPhase, NONE};
+use crate::machine::{Flow, Machine, Stop};
+use crate::value::Value;
+
+/// What reached a frame from above when the running function stopped.
+enum Unwinding {
+    Error(Value, NodeId),
+    Escape(Box<Escape>),
+}
+
+impl Machine<'_, '_> {
+    /// The running function finished with `v` (its values are already gone):
+    /// hand `v` to whatever waits below it.
+    pub fn deliver(&mut self, v: Value) -> Flow {
+        loop {
+            match self.frames.pop() {
+                Some(Frame::Code(s)) => {
+                    self.restore(s);
+                    self.stack.push(v);
+                    return Ok(());
+                }
+                // [C-Return]
+                Some(Frame::Activation { d, scope, .. }) => {
+                    self.rule(Rule::CReturn);
+                    self.emit(|m| Event::Return { dispatch: d, scope, value: m.view(&v) });
+                }
+                Some(Frame::Intercept { dispatch, scope, def }) => return self.intercepted(*dispatch, scope, def, v),
+                Some(Frame::Host(h)) => return self.host_resume(h, crate::host::HostInput::Value(v)),
+                Some(Frame::Try { .. } | Frame::Finally { .. } | Frame::Start { .. }) => {
+                    unreachable!("only a running function's own code pops its try frames")
+                }
+                // The fiber is done: [B-Return] passes the value to its parent.
+                None => {
+                    if self.arena[self.cur as usize].boundary.scope().is_some() {
+                        self.rule(Rule::BReturn);
+                    }
+                    let parent = self.arena[self.cur as usize].parent;
+                    if parent == NONE {
+                        return Err(Stop::Value(v));
+                    }
+                    self.leave_fiber(parent);
+                }
+            }
+        }
+    }
+
+    /// The running fiber is empty: free it and continue in `parent`.
+    pub fn leave_fiber(&mut self, parent: u32) {
+        let done = self.cur;
+        self.switch(parent);
+        self.free_fiber(done);
+    }
+
+    /// Raise `err` (raised at `site`) in the running function.
+    pub fn raise(&mut self, err: Value, site: NodeId) -> Flow {
+        self.unwind(Unwinding::Error(err, site), true)
+    }
+
+    /// Start an escape from the running function.
+    pub fn escape(&mut self, esc: Escape) -> Flow {
+        self.unwind(Unwinding::Escape(Box::new(esc)), true)
+    }
+
+    /// Pop frames until something takes `u`. `running` says whether the
+    /// registers hold a function whose try frames are on top.
+    fn unwind(&mut self, mut u: Unwinding, mut running: bool) -> Flow {
+        loop {
+            if running {
+                // The running function's own try frames come first.
+                if let Some(Frame::Try { .. } | Frame::Finally { .. }) = self.frames.last() {
+                    match self.try_unwind(u)? {
+                        None => return Ok(()),
+                        Some(rest) => {
+                            u = rest;
+                            continue;
+                        }
+                    }
+                }
+                // The function is left.
+                self.stack.truncate(self.ret as usize);
+                running = false;
+                match &u {
+                    Unwinding::Error(..) => self.rule(Rule::PErr),
+                    Unwinding::Escape(_) => self.rule(Rule::PEsc),
+                }
+            }
+            match self.frames.pop() {
+                Some(Frame::Code(s)) => {
+                    self.restore(s);
+                    running = true;
+                }
+                Some(Frame::Activation { d, scope, site, effect }) => match u {
+                    // [C-Raise]
+                    Unwinding::Error(err, at) => {
+                        self.rule(Rule::CRaise);
+                        self.emit(|m| Event::Threw { dispatch: d, scope, error: m.view(&err) });
+                        u = Unwinding::Error(err, at);
+                    }
+                    Unwinding::Escape(esc) => return self.activation_escape(d, scope, site, effect, *esc),
+                },
+                Some(Frame::Intercept { dispatch, scope, .. }) => {
+                    let (err, at) = match u {
+                        Unwinding::Error(err, at) => (err, at),
+                        // [K-Outside]: an interceptor call is not a clause.
+                        Unwinding::Escape(esc) => self.outside(*esc),
+                    };
+                    // [I-Raise]: the dispatch is abandoned.
+                    self.rule(Rule::IRaise);
+                    self.emit(|m| Event::Threw { dispatch: dispatch.d, scope, error: m.view(&err) });
+                    if let Some(c) = dispatch.chain {
+                        self.free_chain(c);
+                    }
+                    u = Unwinding::Error(err, at);
+                }
+                Some(Frame::Host(h)) => {
+                    let input = match u {
+                        Unwinding::Error(err, _) => crate::host::HostInput::Throw(err),
+                        Unwinding::Escape(esc) => {
+                            let (err, _) = self.outside(*esc);
+                            crate::host::HostInput::Throw(err)
+                        }
+                    };
+                    return self.host_resume(h, input);
+                }
+                Some(Frame::Try { .. } | Frame::Finally { .. }) => {
+                    unreachable!("try frames belong to a running function")
+                }
+                // An unstarted continuation raised into before it started.
+                Some(Frame::Start { .. }) => {}
+                None => {
+                    // [B-Unwind]
+                    if let (Some(scope), Unwinding::Error(err, _)) =
+                        (self.arena[self.cur as usize].boundary.scope(), &u)
+                    {
+                        self.rule(Rule::BUnwind);
+                        self.emit(|m| Event::Unwind { scope, error: m.view(err) });
+                    }
+                    let parent = self.arena[self.cur as usize].parent;
+                    if parent == NONE {
+                        return Err(match u {
+                            Unwinding::Error(err, at) => Stop::Error(err, at),
+                            Unwinding::Escape(esc) => {
+                                let (err, at) = self.outside(*esc);
+                                Stop::Error(err, at)
+                            }
+                        });
+                    }
+                    self.leave_fiber(parent);
+                }
+            }
+        }
+    }
+
+    /// [K-Outside]: the escape becomes an `outside-clause` error at its site.
+    fn outside(&mut self, esc: Escape) -> (Value, NodeId) {
+        self.rule(Rule::KOutside);
+        let e = errors::outside_clause(esc.kind.form());
+        self.emit(|_| Event::Raise { error: e.clone(), site: esc.site });
+        (Value::from_data(&e), esc.site)
+    }
+
+    /// The top frame is a try frame of the running function. `Ok(None)`: the
+    /// function continues (in a catch or finally); `Ok(Some(u))`: keep unwinding.
+    fn try_unwind(&mut self, u: Unwinding) -> Result<Option<Unwinding>, Stop> {
+        match self.frames.pop() {
+            Some(Frame::Try { def, sp, phase }) => {
+                let t = &self.code.tries[def as usize];
+                match (u, phase, t.catch_pc) {
+                    // [X-Catch]
+                    (Unwinding::Error(err, _), TryPhase::Body, Some(pc)) => {
+                        self.rule(Rule::XCatch);
+                        let node = t.node;
+                        self.emit(|m| Event::Catch { error: m.view(&err), site: node });
+                        self.stack.truncate(sp as usize);
+                        if t.finally_pc.is_some() {
+                            self.frames.push(Frame::Try { def, sp, phase: TryPhase::Catch });
+                        }
+                        self.stack.push(err);
+                        self.pc = pc;
+                        Ok(None)
+                    }
+                    (u, _, _) if t.finally_pc.is_some() => {
+                        self.stack.truncate(sp as usize);
+                        let c = match u {
+                            Unwinding::Error(err, at) => Completion::Error(err, at),
+                            Unwinding::Escape(esc) => Completion::Escape(esc),
+                        };
+                        self.start_finally(def, c);
+                        Ok(None)
+                    }
+                    (u, _, _) => Ok(Some(u)),
+                }
+            }
+            // The finally code itself raised or escaped: that replaces its completion.
+            Some(Frame::Finally { .. }) => Ok(Some(u)),
+            _ => unreachable!("called with a try frame on top"),
+        }
+    }
+
+    /// Run the finally code of try `def`, then go on with `c`.
+    pub fn start_finally(&mut self, def: u32, c: Completion) {
+        let t = &self.code.tries[def as usize];
+        self.rule(match c {
+            Completion::Value(_) => Rule::XFinally,
+            Completion::Error(..) => Rule::XFinallyRaise,
+            Completion::Escape(_) => Rule::XFinallyEscape,
+        });
+        self.pc = t.finally_pc.expect("a finally");
+        self.frames.push(Frame::Finally { def, completion: c });
+    }
+
+    /// The finally code finished normally: go on with what it interrupted.
+    pub fn finish_finally(&mut self) -> Flow {
+        let Some(Frame::Finally { def, completion }) = self.frames.pop() else { unreachable!("finally frame") };
+        match completion {
+            Completion::Value(v) => {
+                self.stack.push(v);
+                self.pc = self.code.tries[def as usize].after_pc;
+                Ok(())
+            }
+            Completion::Error(err, at) => self.raise(err, at),
+            Completion::Escape(esc) => self.unwind(Unwinding::Escape(esc), true),
+        }
+    }
+
+    /// An escape reached the clause activation of dispatch `d` at `scope`.
+    fn activation_escape(&mut self, d: u32, scope: u32, site: NodeId, effect: Value, esc: Escape) -> Flow {
+        match esc.kind {
+            // [K-Transfer] [K-TransferThrow]: the activation's result is the continuation's.
+            EscapeKind::Transfer { k, chain, throw, value } => {
+                self.rule(if throw { Rule::KTransferThrow } else { Rule::KTransfer });
+                self.emit(|m| Event::Resume { k, mode: ResumeMode::Transfer, throw, value: m.view(&value) });
+                self.reactivate(chain, value, throw.then_some(esc.site))
+            }
+            // [K-Pass]: dispatch `d` goes on outward from here with the same continuation.
+            EscapeKind::Pass { k, chain, effect: replacement } => {
+                self.rule(Rule::KPass);
+                let effect = replacement.unwrap_or(effect);
+                self.emit(|m| Event::Pass { dispatch: d, scope, k, effect: m.view(&effect) });
+                self.dispatch(Dispatch { d, effect, site, chain: Some(chain) })
+            }
+        }
+    }
+
+    /// Raise `err` at `site` where no function is running (the top frame is a
+    /// suspended one, or the fiber is empty).
+    pub fn raise_here(&mut self, err: Value, site: NodeId) -> Flow {
+        self.unwind(Unwinding::Error(err, site), false)
+    }
+}

@@ -1,0 +1,512 @@
+//! The stepping machine: registers for the running function, the fiber
+//! arena, the store, and the instruction loop. Program depth never becomes
+//! native stack depth: calls push frames on the current fiber, boundaries
+//! create fibers, and every control transfer is a loop iteration.
+
+use std::rc::Rc;
+
+use kont_spec::errors::form_type_error;
+use kont_spec::{ErrorTag, Event, NodeId, Resource, Rule, RuleCounts, ValueView};
+
+use crate::code::{Code, Instr, Op, ProtoId};
+use crate::continuation::Graveyard;
+use crate::fiber::{Boundary, Fiber, Frame, Saved, TryPhase, NONE};
+use crate::value::{CellRef, Env, Value};
+
+/// How a run ended.
+pub enum Stop {
+    Value(Value),
+    Error(Value, NodeId),
+    Exhausted(Resource),
+}
+
+/// `Err(stop)` ends the run; `Ok(())` goes on with the next instruction.
+pub type Flow = Result<(), Stop>;
+
+/// Why a function could not be started.
+pub enum CallError {
+    /// An error value to raise at a node.
+    Raise(Value, NodeId),
+    /// A limit ended the run.
+    Stop(Stop),
+}
+
+pub struct Machine<'c, 'p> {
+    pub code: &'c Code<'p>,
+    pub run: u32,
+    pub arena: Vec<Fiber>,
+    free: Vec<u32>,
+    pub live_fibers: u32,
+    /// The running fiber; its frames and values are in `frames` and `stack`.
+    pub cur: u32,
+    pub frames: Vec<Frame>,
+    pub stack: Vec<Value>,
+    // The running function.
+    pub instrs: &'c [Instr],
+    pub proto: ProtoId,
+    pub pc: u32,
+    pub base: u32,
+    pub ret: u32,
+    pub env: Rc<Env>,
+    // Resources.
+    fuel: u64,
+    limit: u64,
+    max_depth: u32,
+    // Observables and counters.
+    pub output: Vec<ValueView>,
+    pub trace: Option<Vec<Event>>,
+    pub counts: Option<RuleCounts>,
+    pub cells: Vec<Value>,
+    scopes: u32,
+    dispatches: u32,
+    conts: u32,
+    pub graveyard: Rc<Graveyard>,
+}
+
+impl<'c, 'p> Machine<'c, 'p> {
+    pub fn new(code: &'c Code<'p>, run: u32, fuel: u64, max_depth: u32, trace: bool, count: bool) -> Self {
+        let empty = Rc::new(Env { group: 0, captures: Box::new([]) });
+        Machine {
+            code,
+            run,
+            arena: Vec::new(),
+            free: Vec::new(),
+            live_fibers: 0,
+            cur: NONE,
+            frames: Vec::new(),
+            stack: Vec::new(),
+            instrs: &[],
+            proto: 0,
+            pc: 0,
+            base: 0,
+            ret: 0,
+            env: empty,
+            fuel,
+            limit: fuel,
+            max_depth,
+            output: Vec::new(),
+            trace: trace.then(Vec::new),
+            counts: count.then(RuleCounts::default),
+            cells: Vec::new(),
+            scopes: 0,
+            dispatches: 0,
+            conts: 0,
+            graveyard: Rc::new(Graveyard::default()),
+        }
+    }
+
+    /// Fuel spent so far.
+    pub fn steps(&self) -> u64 {
+        self.limit - self.fuel
+    }
+
+    #[inline]
+    pub fn rule(&mut self, r: Rule) {
+        if let Some(c) = &mut self.counts {
+            c.hit(r);
+        }
+    }
+
+    #[inline]
+    pub fn emit(&mut self, e: impl FnOnce(&Self) -> Event) {
+        if self.trace.is_some() {
+            let ev = e(self);
+            self.trace.as_mut().unwrap().push(ev);
+        }
+    }
+
+    pub fn view(&self, v: &Value) -> ValueView {
+        v.view(self.code)
+    }
+
+    pub fn new_scope(&mut self) -> u32 {
+        self.scopes += 1;
+        self.scopes
+    }
+
+    pub fn new_dispatch(&mut self) -> u32 {
+        self.dispatches += 1;
+        self.dispatches
+    }
+
+    pub fn new_cont_id(&mut self) -> u32 {
+        self.conts += 1;
+        self.conts
+    }
+
+    // ----- fibers ---------------------------------------------------------
+
+    pub fn alloc_fiber(&mut self, parent: u32, boundary: Boundary) -> Result<u32, Stop> {
+        if !self.graveyard.0.borrow().is_empty() {
+            self.bury();
+        }
+        if self.live_fibers as usize + self.frames.len() >= self.max_depth as usize {
+            self.rule(Rule::RDepth);
+            return Err(Stop::Exhausted(Resource::Depth));
+        }
+        self.live_fibers += 1;
+        Ok(match self.free.pop() {
+            Some(id) => {
+                let f = &mut self.arena[id as usize];
+                f.parent = parent;
+                f.boundary = boundary;
+                id
+            }
+            None => {
+                self.arena.push(Fiber { frames: Vec::new(), stack: Vec::new(), parent, boundary });
+                self.arena.len() as u32 - 1
+            }
+        })
+    }
+
+    /// Release a fiber that is not the running one.
+    pub fn free_fiber(&mut self, id: u32) {
+        let f = &mut self.arena[id as usize];
+        let frames = std::mem::take(&mut f.frames);
+        let stack = std::mem::take(&mut f.stack);
+        let boundary = std::mem::replace(&mut f.boundary, Boundary::None);
+        f.parent = NONE;
+        self.free.push(id);
+        self.live_fibers -= 1;
+        // Dropping may release continuations, which only queue their chains.
+        drop((frames, stack, boundary));
+    }
+
+    /// Free the fibers of every abandoned continuation.
+    fn bury(&mut self) {
+        loop {
+            let chains = std::mem::take(&mut *self.graveyard.0.borrow_mut());
+            if chains.is_empty() {
+                return;
+            }
+            for c in chains {
+                self.free_chain(c);
+            }
+        }
+    }
+
+    /// Free every fiber of a detached chain.
+    pub fn free_chain(&mut self, c: crate::continuation::Chain) {
+        let mut f = c.head;
+        loop {
+            let next = self.arena[f as usize].parent;
+            self.free_fiber(f);
+            if f == c.last {
+                break;
+            }
+            f = next;
+        }
+    }
+
+    /// Put the running fiber's frames and values back in the arena.
+    pub fn commit(&mut self) {
+        let f = &mut self.arena[self.cur as usize];
+        std::mem::swap(&mut f.frames, &mut self.frames);
+        std::mem::swap(&mut f.stack, &mut self.stack);
+    }
+
+    /// Make `id` the running fiber (the previous one must be committed).
+    pub fn enter(&mut self, id: u32) {
+        self.cur = id;
+        let f = &mut self.arena[id as usize];
+        std::mem::swap(&mut f.frames, &mut self.frames);
+        std::mem::swap(&mut f.stack, &mut self.stack);
+    }
+
+    pub fn switch(&mut self, id: u32) {
+        self.commit();
+        self.enter(id);
+    }
+
+    // ----- functions ------------------------------------------------------
+
+    pub fn save(&self) -> Frame {
+        Frame::Code(Saved { proto: self.proto, pc: self.pc, base: self.base, ret: self.ret, env: self.env.clone() })
+    }
+
+    pub fn restore(&mut self, s: Saved) {
+        self.proto = s.proto;
+        self.instrs = &self.code.protos[s.proto as usize].code;
+        self.pc = s.pc;
+        self.base = s.base;
+        self.ret = s.ret;
+        self.env = s.env;
+    }
+
+    /// Check that `f` can be called with `argc` arguments: E-Call-NotFn,
+    /// E-Call-Arity (the error to raise at `node`), R-Depth (the run ends).
+    pub fn callee(&mut self, f: Value, argc: u32, node: NodeId) -> Result<(ProtoId, Rc<Env>), CallError> {
+        let (member, env) = match f {
+            Value::Fn(i, env) => (i, env),
+            other => {
+                self.rule(Rule::ECallNotFn);
+                return Err(CallError::Raise(Value::error(ErrorTag::NotAFunction.name(), other), node));
+            }
+        };
+        let proto = self.code.groups[env.group as usize].protos[member as usize];
+        let nparams = self.code.protos[proto as usize].nparams;
+        if nparams != argc {
+            self.rule(Rule::ECallArity);
+            let e = kont_spec::errors::arity(nparams as usize, argc as usize);
+            return Err(CallError::Raise(Value::from_data(&e), node));
+        }
+        if self.live_fibers as usize + self.frames.len() >= self.max_depth as usize {
+            self.rule(Rule::RDepth);
+            return Err(CallError::Stop(Stop::Exhausted(Resource::Depth)));
+        }
+        self.rule(Rule::ECall);
+        Ok((proto, env))
+    }
+
+    /// A failed call from the running function: raise its error there.
+    fn call_error(&mut self, e: CallError) -> Flow {
+        match e {
+            CallError::Raise(err, node) => self.fail_value(err, node),
+            CallError::Stop(stop) => Err(stop),
+        }
+    }
+
+    /// Make `proto` the running function, its `argc` arguments on top of the
+    /// stack; the caller (if any) is already saved. Its values start at `ret`.
+    pub fn start_function(&mut self, proto: ProtoId, env: Rc<Env>, argc: u32, ret: u32) {
+        let p = &self.code.protos[proto as usize];
+        self.base = self.stack.len() as u32 - argc;
+        self.ret = ret;
+        self.proto = proto;
+        self.instrs = &p.code;
+        self.pc = 0;
+        self.env = env;
+        for _ in p.nparams..p.nlocals {
+            self.stack.push(Value::Unit);
+        }
+    }
+
+    // ----- errors -----------------------------------------------------------
+
+    /// Raise a runtime error with a message payload at `node`.
+    pub fn fail(&mut self, err: ValueView, node: NodeId) -> Flow {
+        self.fail_value(Value::from_data(&err), node)
+    }
+
+    /// Raise a runtime error value at `node` (a `raise` event, then unwinding).
+    pub fn fail_value(&mut self, err: Value, node: NodeId) -> Flow {
+        self.emit(|m| Event::Raise { error: m.view(&err), site: node });
+        self.raise(err, node)
+    }
+
+    pub fn type_error(&mut self, form: &str, expected: &str, got: &Value, node: NodeId) -> Flow {
+        let e = form_type_error(form, expected, got.type_name());
+        self.fail(e, node)
+    }
+
+    // ----- the loop -----------------------------------------------------------
+
+    /// Run until the program ends.
+    pub fn execute(&mut self) -> Stop {
+        loop {
+            if let Err(stop) = self.steps_until_stop() {
+                return stop;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Value {
+        self.stack.pop().expect("operand")
+    }
+
+    fn steps_until_stop(&mut self) -> Flow {
+        loop {
+            let ins = self.instrs[self.pc as usize];
+            self.pc += 1;
+            if ins.fuel != 0 {
+                if self.fuel < ins.fuel as u64 {
+                    self.fuel = 0;
+                    self.rule(Rule::RFuel);
+                    return Err(Stop::Exhausted(Resource::Fuel));
+                }
+                self.fuel -= ins.fuel as u64;
+            }
+            match ins.op {
+                Op::Const(i) => {
+                    let v = self.code.consts[i as usize].clone();
+                    self.stack.push(v);
+                }
+                Op::Unit => self.stack.push(Value::Unit),
+                Op::Bool(b) => self.stack.push(Value::Bool(b)),
+                Op::Int(i) => self.stack.push(Value::Int(i)),
+                Op::Local(s) => {
+                    let v = self.stack[(self.base + s) as usize].clone();
+                    self.stack.push(v);
+                }
+                Op::Capture(i) => {
+                    let v = self.env.captures[i as usize].clone();
+                    self.stack.push(v);
+                }
+                Op::Rec(i) => self.stack.push(Value::Fn(i, self.env.clone())),
+                Op::SetLocal(s) => {
+                    let v = self.pop();
+                    self.stack[(self.base + s) as usize] = v;
+                }
+                Op::Pop => {
+                    self.pop();
+                }
+                Op::Jump(t) => self.pc = t,
+                Op::JumpIfNot { target, node } => match self.pop() {
+                    Value::Bool(b) => {
+                        self.rule(Rule::EIf);
+                        if !b {
+                            self.pc = target;
+                        }
+                    }
+                    other => {
+                        self.rule(Rule::EIfType);
+                        return self.type_error("if", "bool", &other, node);
+                    }
+                },
+                Op::MakeFn { group } => {
+                    let env = self.make_env(group);
+                    self.stack.push(Value::Fn(0, env));
+                }
+                Op::MakeRec { group, slot } => {
+                    let env = self.make_env(group);
+                    let n = self.code.groups[group as usize].protos.len() as u32;
+                    for i in 0..n {
+                        self.stack[(self.base + slot + i) as usize] = Value::Fn(i, env.clone());
+                    }
+                }
+                Op::Call { argc, node } => {
+                    let at = self.stack.len() - argc as usize - 1;
+                    if let Value::Host(h) = &self.stack[at] {
+                        let h = h.clone();
+                        self.call_host(&**h, argc, node)?;
+                        continue;
+                    }
+                    let f = std::mem::replace(&mut self.stack[at], Value::Unit);
+                    match self.callee(f, argc, node) {
+                        Ok((proto, env)) => {
+                            let caller = self.save();
+                            self.frames.push(caller);
+                            self.start_function(proto, env, argc, at as u32);
+                        }
+                        Err(e) => self.call_error(e)?,
+                    }
+                }
+                Op::TailCall { argc, node } => {
+                    let at = self.stack.len() - argc as usize - 1;
+                    let f = std::mem::replace(&mut self.stack[at], Value::Unit);
+                    match self.callee(f, argc, node) {
+                        Ok((proto, env)) => {
+                            // The callee replaces this activation: its arguments move down to our base.
+                            self.stack.drain(self.base as usize..=at);
+                            let ret = self.ret;
+                            self.start_function(proto, env, argc, ret);
+                        }
+                        Err(e) => self.call_error(e)?,
+                    }
+                }
+                Op::Return => {
+                    let v = self.pop();
+                    self.stack.truncate(self.ret as usize);
+                    self.deliver(v)?;
+                }
+                Op::Prim { op, argc, node } => self.prim(op, argc, node)?,
+                Op::Emit => {
+                    let v = self.pop();
+                    self.rule(Rule::EEmit);
+                    let view = self.view(&v);
+                    self.output.push(view);
+                    self.stack.push(Value::Unit);
+                }
+                Op::MakeEffect { label } => {
+                    let v = self.pop();
+                    self.rule(Rule::EEffect);
+                    self.stack.push(Value::effect(label, v));
+                }
+                Op::Perform { label, node } => {
+                    let v = self.pop();
+                    self.perform(Value::effect(label, v), node)?;
+                }
+                Op::PerformValue { node } => match self.pop() {
+                    v @ Value::Effect(_) => self.perform(v, node)?,
+                    other => {
+                        self.rule(Rule::DNotEffect);
+                        return self.type_error("perform", "an effect", &other, node);
+                    }
+                },
+                Op::WithHandler { def } => self.with_handler(def)?,
+                Op::WithIntercept { def } => {
+                    let f = self.pop();
+                    self.with_intercept(def, f)?;
+                }
+                Op::Resume { mode, throw, node } => {
+                    let v = self.pop();
+                    let k = self.pop();
+                    self.resume_form(mode, throw, k, v, node)?;
+                }
+                Op::Pass { effect, node } => {
+                    let eff = if effect { Some(self.pop()) } else { None };
+                    let k = self.pop();
+                    self.pass_form(k, eff, node)?;
+                }
+                Op::Raise { node } => match self.pop() {
+                    v @ Value::Error(_) => {
+                        self.rule(Rule::XRaise);
+                        self.emit(|m| Event::Raise { error: m.view(&v), site: node });
+                        self.raise(v, node)?;
+                    }
+                    other => {
+                        self.rule(Rule::XNotError);
+                        return self.type_error("raise", "an error value", &other, node);
+                    }
+                },
+                Op::NewCont { envelope, node } => {
+                    let k = if envelope { Some(self.pop()) } else { None };
+                    let f = self.pop();
+                    self.new_cont(f, k, node)?;
+                }
+                Op::TryEnter { def } => {
+                    let sp = self.stack.len() as u32;
+                    self.frames.push(Frame::Try { def, sp, phase: TryPhase::Body });
+                }
+                Op::TryEnd => {
+                    let Some(Frame::Try { def, .. }) = self.frames.pop() else { unreachable!("try frame") };
+                    if self.code.tries[def as usize].finally_pc.is_some() {
+                        let v = self.pop();
+                        self.start_finally(def, crate::fiber::Completion::Value(v));
+                    }
+                }
+                Op::CatchEnd => {
+                    if let Some(Frame::Try { def, phase: TryPhase::Catch, .. }) = self.frames.last() {
+                        let def = *def;
+                        self.frames.pop();
+                        let v = self.pop();
+                        self.start_finally(def, crate::fiber::Completion::Value(v));
+                    }
+                }
+                Op::FinallyEnd => self.finish_finally()?,
+            }
+        }
+    }
+
+    /// A closure environment for `group`, capturing from the current function.
+    pub fn make_env(&mut self, group: u32) -> Rc<Env> {
+        let g = &self.code.groups[group as usize];
+        let captures: Box<[Value]> = g
+            .captures
+            .iter()
+            .map(|s| match *s {
+                crate::code::Source::Local(i) => self.stack[(self.base + i) as usize].clone(),
+                crate::code::Source::Capture(i) => self.env.captures[i as usize].clone(),
+                crate::code::Source::Rec(i) => Value::Fn(i, self.env.clone()),
+            })
+            .collect();
+        Rc::new(Env { group, captures })
+    }
+
+    pub fn new_cell(&mut self, v: Value) -> Value {
+        self.rule(Rule::SNew);
+        self.cells.push(v);
+        Value::Cell(CellRef { run: self.run, id: self.cells.len() as u32 })
+    }
+}

@@ -1,0 +1,290 @@
+//! δ: the primitives (SPEC.md §5.1), on the machine's values.
+
+use std::rc::Rc;
+
+use kont_spec::ast::Prim;
+use kont_spec::deep::grow;
+use kont_spec::errors::{self, equality_on_functions, type_error};
+use kont_spec::{ErrorTag, NodeId, Rule};
+
+use crate::machine::{Flow, Machine};
+use crate::value::Value;
+
+/// `=` (SPEC.md §3.3); `Err(())` when the comparison reaches a function.
+pub fn equal(a: &Value, b: &Value) -> Result<bool, ()> {
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        return Ok(x == y);
+    }
+    grow(|| match (a, b) {
+        (Value::Fn(..), _) | (_, Value::Fn(..)) => Err(()),
+        (Value::Unit, Value::Unit) => Ok(true),
+        (Value::Bool(x), Value::Bool(y)) => Ok(x == y),
+        (Value::Int(x), Value::Int(y)) => Ok(x == y),
+        (Value::Str(x), Value::Str(y)) => Ok(x == y),
+        (Value::Cont(x), Value::Cont(y)) => Ok(x.id == y.id),
+        (Value::Cell(x), Value::Cell(y)) => Ok(x.id == y.id),
+        (Value::List(x), Value::List(y)) => {
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for (p, q) in x.iter().zip(y.iter()) {
+                if !equal(p, q)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        (Value::Error(x), Value::Error(y)) => {
+            if x.tag != y.tag {
+                return Ok(false);
+            }
+            equal(&x.payload, &y.payload)
+        }
+        (Value::Effect(x), Value::Effect(y)) => {
+            if x.label != y.label {
+                return Ok(false);
+            }
+            equal(&x.payload, &y.payload)
+        }
+        _ => Ok(false),
+    })
+}
+
+impl Machine<'_, '_> {
+    /// Apply `op` to its `argc` arguments on top of the stack.
+    pub fn prim(&mut self, op: Prim, argc: u32, n: NodeId) -> Flow {
+        let at = self.stack.len() - argc as usize;
+        let name = op.name();
+        macro_rules! arg {
+            ($i:expr) => {
+                &self.stack[at + $i]
+            };
+        }
+        macro_rules! bad {
+            ($i:expr, $want:expr) => {{
+                self.rule(Rule::EPrimType);
+                let got = arg!($i).type_name();
+                return self.fail(type_error(name, $i + 1, $want, got), n);
+            }};
+        }
+        macro_rules! int {
+            ($i:expr) => {
+                match arg!($i) {
+                    Value::Int(x) => *x,
+                    _ => bad!($i, "int"),
+                }
+            };
+        }
+        macro_rules! boolean {
+            ($i:expr) => {
+                match arg!($i) {
+                    Value::Bool(x) => *x,
+                    _ => bad!($i, "bool"),
+                }
+            };
+        }
+        macro_rules! string {
+            ($i:expr) => {
+                match arg!($i) {
+                    Value::Str(x) => x.clone(),
+                    _ => bad!($i, "str"),
+                }
+            };
+        }
+        macro_rules! list {
+            ($i:expr) => {
+                match arg!($i) {
+                    Value::List(x) => x.clone(),
+                    _ => bad!($i, "list"),
+                }
+            };
+        }
+        let v = match op {
+            Prim::Add | Prim::Sub | Prim::Mul => {
+                let (a, b) = (int!(0), int!(1));
+                let r = match op {
+                    Prim::Add => a.checked_add(b),
+                    Prim::Sub => a.checked_sub(b),
+                    _ => a.checked_mul(b),
+                };
+                match r {
+                    Some(x) => Value::Int(x),
+                    None => {
+                        self.rule(Rule::EOverflow);
+                        return self.fail(errors::overflow(name, a, b), n);
+                    }
+                }
+            }
+            Prim::Div | Prim::Mod => {
+                let (a, b) = (int!(0), int!(1));
+                if b == 0 {
+                    self.rule(Rule::EDivZero);
+                    return self.fail(errors::division_by_zero(name, a), n);
+                }
+                // Only `i64::MIN / -1` overflows; its remainder is 0.
+                match if op == Prim::Div { a.checked_div(b) } else { Some(a.wrapping_rem(b)) } {
+                    Some(x) => Value::Int(x),
+                    None => {
+                        self.rule(Rule::EOverflow);
+                        return self.fail(errors::overflow(name, a, b), n);
+                    }
+                }
+            }
+            Prim::Eq | Prim::Ne => match equal(arg!(0), arg!(1)) {
+                Ok(eq) => Value::Bool(eq == (op == Prim::Eq)),
+                Err(()) => {
+                    self.rule(Rule::EPrimType);
+                    return self.fail(equality_on_functions(name), n);
+                }
+            },
+            Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge => {
+                let ord = match (arg!(0), arg!(1)) {
+                    (Value::Int(a), Value::Int(b)) => a.cmp(b),
+                    (Value::Str(a), Value::Str(b)) => a.as_bytes().cmp(b.as_bytes()),
+                    (Value::Int(_), _) => bad!(1, "int"),
+                    (Value::Str(_), _) => bad!(1, "str"),
+                    _ => bad!(0, "int or str"),
+                };
+                Value::Bool(match op {
+                    Prim::Lt => ord.is_lt(),
+                    Prim::Le => ord.is_le(),
+                    Prim::Gt => ord.is_gt(),
+                    _ => ord.is_ge(),
+                })
+            }
+            Prim::Not => Value::Bool(!boolean!(0)),
+            Prim::And | Prim::Or => {
+                let (a, b) = (boolean!(0), boolean!(1));
+                Value::Bool(if op == Prim::And { a && b } else { a || b })
+            }
+            Prim::Concat => {
+                let (a, b) = (string!(0), string!(1));
+                Value::Str(Rc::new(format!("{a}{b}")))
+            }
+            Prim::StrLen => Value::Int(string!(0).chars().count() as i64),
+            Prim::Show => {
+                let s = self.view(arg!(0)).show();
+                Value::Str(Rc::new(s))
+            }
+            Prim::List => Value::list(self.stack[at..].to_vec()),
+            Prim::Cons => {
+                let tl = list!(1);
+                let mut v = Vec::with_capacity(tl.len() + 1);
+                v.push(arg!(0).clone());
+                v.extend(tl.iter().cloned());
+                Value::list(v)
+            }
+            Prim::Head | Prim::Tail => {
+                let l = list!(0);
+                if l.is_empty() {
+                    self.rule(Rule::EIndex);
+                    return self.fail(errors::empty_list(name), n);
+                }
+                if op == Prim::Head {
+                    l[0].clone()
+                } else {
+                    Value::list(l[1..].to_vec())
+                }
+            }
+            Prim::IsEmpty => Value::Bool(list!(0).is_empty()),
+            Prim::Len => match arg!(0) {
+                Value::List(l) => Value::Int(l.len() as i64),
+                Value::Str(s) => Value::Int(s.chars().count() as i64),
+                _ => bad!(0, "list or str"),
+            },
+            Prim::Nth => {
+                let (l, i) = (list!(0), int!(1));
+                match usize::try_from(i).ok().and_then(|j| l.get(j)) {
+                    Some(v) => v.clone(),
+                    None => {
+                        self.rule(Rule::EIndex);
+                        return self.fail(errors::out_of_range(name, i, l.len()), n);
+                    }
+                }
+            }
+            Prim::Append => {
+                let (a, b) = (list!(0), list!(1));
+                Value::list(a.iter().chain(b.iter()).cloned().collect())
+            }
+            Prim::NewCell => {
+                let v = arg!(0).clone();
+                self.stack.truncate(at);
+                let c = self.new_cell(v);
+                self.stack.push(c);
+                return Ok(());
+            }
+            Prim::Get | Prim::Set => {
+                let c = match arg!(0) {
+                    Value::Cell(c) => *c,
+                    _ => bad!(0, "cell"),
+                };
+                if c.run != self.run {
+                    self.rule(Rule::KStale);
+                    let err = Value::error(ErrorTag::Stale.name(), arg!(0).clone());
+                    return self.fail_value(err, n);
+                }
+                let slot = (c.id - 1) as usize;
+                if op == Prim::Get {
+                    self.rule(Rule::SGet);
+                    self.cells[slot].clone()
+                } else {
+                    self.rule(Rule::SSet);
+                    let v = arg!(1).clone();
+                    let old = std::mem::replace(&mut self.cells[slot], v);
+                    drop(old);
+                    Value::Unit
+                }
+            }
+            Prim::MakeError => {
+                let tag = string!(0);
+                Value::Error(Rc::new(crate::value::ErrorVal { tag, payload: arg!(1).clone() }))
+            }
+            Prim::ErrorTag | Prim::ErrorPayload => match arg!(0) {
+                Value::Error(e) => {
+                    if op == Prim::ErrorTag {
+                        Value::Str(e.tag.clone())
+                    } else {
+                        e.payload.clone()
+                    }
+                }
+                _ => bad!(0, "error"),
+            },
+            Prim::EffectLabel | Prim::EffectPayload => match arg!(0) {
+                Value::Effect(e) => {
+                    if op == Prim::EffectLabel {
+                        Value::str(self.code.labels[e.label as usize].as_str())
+                    } else {
+                        e.payload.clone()
+                    }
+                }
+                _ => bad!(0, "effect"),
+            },
+            Prim::TypeOf => Value::str(arg!(0).type_name()),
+            Prim::IsLive => {
+                let v = arg!(0).clone();
+                match &v {
+                    Value::Cont(k) if k.run != self.run => {
+                        self.rule(Rule::KStale);
+                        let err = Value::error(ErrorTag::Stale.name(), v);
+                        return self.fail_value(err, n);
+                    }
+                    Value::Cont(k) => {
+                        self.rule(Rule::KLive);
+                        Value::Bool(k.is_live())
+                    }
+                    _ => {
+                        self.rule(Rule::KNotCont);
+                        let err = Value::error(ErrorTag::NotAContinuation.name(), v);
+                        return self.fail_value(err, n);
+                    }
+                }
+            }
+        };
+        if !matches!(op, Prim::Get | Prim::Set | Prim::IsLive) {
+            self.rule(Rule::EPrim);
+        }
+        self.stack.truncate(at);
+        self.stack.push(v);
+        Ok(())
+    }
+}
