@@ -21,7 +21,8 @@ pub enum Op {
     Const(u32),
     Unit,
     Bool(bool),
-    Int(i64),
+    /// A small integer literal (others go through the constant pool).
+    Int(i32),
     /// Push local slot `n` of the current function.
     Local(u32),
     /// Push captured value `n` of the current function's environment.
@@ -58,6 +59,12 @@ pub enum Op {
     Prim {
         op: Prim,
         argc: u32,
+        node: NodeId,
+    },
+    /// A binary integer primitive with its operands on the stack: a fast path
+    /// when both are ints, `Prim` semantics otherwise.
+    Arith {
+        op: Prim,
         node: NodeId,
     },
     Emit,

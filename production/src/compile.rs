@@ -191,7 +191,13 @@ impl<'p> Compiler<'p> {
                 let op = match l {
                     Lit::Unit => Op::Unit,
                     Lit::Bool(b) => Op::Bool(*b),
-                    Lit::Int(i) => Op::Int(*i),
+                    Lit::Int(i) => match i32::try_from(*i) {
+                        Ok(small) => Op::Int(small),
+                        Err(_) => {
+                            self.code.consts.push(Value::Int(*i));
+                            Op::Const(self.code.consts.len() as u32 - 1)
+                        }
+                    },
                     Lit::Str(s) => {
                         self.code.consts.push(Value::str(s));
                         Op::Const(self.code.consts.len() as u32 - 1)
@@ -265,7 +271,15 @@ impl<'p> Compiler<'p> {
                 for a in args {
                     self.expr(a, false);
                 }
-                self.emit(Op::Prim { op: *op, argc: args.len() as u32, node: n });
+                let fast = matches!(
+                    op,
+                    Prim::Add | Prim::Sub | Prim::Mul | Prim::Eq | Prim::Ne | Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge
+                );
+                if fast {
+                    self.emit(Op::Arith { op: *op, node: n });
+                } else {
+                    self.emit(Op::Prim { op: *op, argc: args.len() as u32, node: n });
+                }
             }
             ExprKind::Emit(x) => {
                 self.expr(x, false);

@@ -65,6 +65,15 @@ impl Vm {
                 m.execute()
             }
         };
+        if std::env::var_os("KONT_DEBUG_STACK").is_some() {
+            eprintln!(
+                "stack {} cap {} frames {} fibers {}",
+                m.stack.len(),
+                m.stack.capacity(),
+                m.frames.len(),
+                m.live_fibers
+            );
+        }
         let (outcome, value) = match stop {
             Stop::Value(v) => (Outcome::Value { value: m.view(&v) }, Some(v)),
             Stop::Error(e, site) => (Outcome::Error { error: m.view(&e), site }, None),

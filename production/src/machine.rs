@@ -8,6 +8,8 @@ use std::rc::Rc;
 use kont_spec::errors::form_type_error;
 use kont_spec::{ErrorTag, Event, NodeId, Resource, Rule, RuleCounts, ValueView};
 
+use kont_spec::ast::Prim;
+
 use crate::code::{Code, Instr, Op, ProtoId};
 use crate::continuation::Graveyard;
 use crate::fiber::{Boundary, Fiber, Frame, Saved, TryPhase, NONE};
@@ -110,8 +112,11 @@ impl<'c, 'p> Machine<'c, 'p> {
     #[inline]
     pub fn emit(&mut self, e: impl FnOnce(&Self) -> Event) {
         if self.trace.is_some() {
+            // The event may read the machine (views), so it is built before the push.
             let ev = e(self);
-            self.trace.as_mut().unwrap().push(ev);
+            if let Some(t) = &mut self.trace {
+                t.push(ev);
+            }
         }
     }
 
@@ -334,7 +339,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
                 Op::Unit => self.stack.push(Value::Unit),
                 Op::Bool(b) => self.stack.push(Value::Bool(b)),
-                Op::Int(i) => self.stack.push(Value::Int(i)),
+                Op::Int(i) => self.stack.push(Value::Int(i as i64)),
                 Op::Local(s) => {
                     let v = self.stack[(self.base + s) as usize].clone();
                     self.stack.push(v);
@@ -394,6 +399,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
                 Op::TailCall { argc, node } => {
                     let at = self.stack.len() - argc as usize - 1;
+                    // Host code runs in its own frame, so the call stays a plain call.
+                    if let Value::Host(h) = &self.stack[at] {
+                        let h = h.clone();
+                        self.call_host(&**h, argc, node)?;
+                        continue;
+                    }
                     let f = std::mem::replace(&mut self.stack[at], Value::Unit);
                     match self.callee(f, argc, node) {
                         Ok((proto, env)) => {
@@ -411,6 +422,32 @@ impl<'c, 'p> Machine<'c, 'p> {
                     self.deliver(v)?;
                 }
                 Op::Prim { op, argc, node } => self.prim(op, argc, node)?,
+                Op::Arith { op, node } => {
+                    let n = self.stack.len();
+                    let r = match (&self.stack[n - 2], &self.stack[n - 1]) {
+                        (Value::Int(a), Value::Int(b)) => match op {
+                            Prim::Add => a.checked_add(*b).map(Value::Int),
+                            Prim::Sub => a.checked_sub(*b).map(Value::Int),
+                            Prim::Mul => a.checked_mul(*b).map(Value::Int),
+                            Prim::Eq => Some(Value::Bool(a == b)),
+                            Prim::Ne => Some(Value::Bool(a != b)),
+                            Prim::Lt => Some(Value::Bool(a < b)),
+                            Prim::Le => Some(Value::Bool(a <= b)),
+                            Prim::Gt => Some(Value::Bool(a > b)),
+                            _ => Some(Value::Bool(a >= b)),
+                        },
+                        _ => None,
+                    };
+                    match r {
+                        Some(v) => {
+                            self.rule(Rule::EPrim);
+                            self.stack.truncate(n - 2);
+                            self.stack.push(v);
+                        }
+                        // Overflow and non-int operands: the general path raises.
+                        None => self.prim(op, 2, node)?,
+                    }
+                }
                 Op::Emit => {
                     let v = self.pop();
                     self.rule(Rule::EEmit);

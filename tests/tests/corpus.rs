@@ -1,12 +1,13 @@
-//! Every `.kont` case of `corpus/` passes on the reference interpreter.
+//! Every `.kont` case of `corpus/` passes on both engines, and the engines
+//! agree on outcome, output, trace and fuel for each.
 
 use kont_difftest::corpus;
 use kont_tests::root;
 
 #[test]
-fn corpus_passes_on_the_reference() {
+fn corpus_passes_on_both_engines_and_they_agree() {
     let scripts = corpus::load(&[root().join("corpus")]).unwrap_or_else(|e| panic!("{e}"));
-    let engines: Vec<&dyn kont_spec::Engine> = vec![&kont_reference::Reference];
+    let engines: Vec<&dyn kont_spec::Engine> = vec![&kont_reference::Reference, &kont_vm::Vm];
     let mut failures = Vec::new();
     let mut total = 0;
     for s in &scripts {

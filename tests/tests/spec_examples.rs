@@ -1,6 +1,7 @@
 //! One reviewed insta snapshot per spec example (`spec/examples/*.kont`):
 //! the program, its output log, its trace projection (sites as line:col) and
-//! its outcome, in the readable form. Review changes with `cargo insta review`.
+//! its outcome, in the readable form. Both engines must produce exactly this.
+//! Review changes with `cargo insta review`.
 
 use std::fmt::Write;
 
@@ -15,6 +16,8 @@ fn spec_examples() {
         let (p, map) = parse_program(&src).unwrap_or_else(|e| panic!("{}:{e}", path.display()));
         check_program(&p).unwrap_or_else(|e| panic!("{}:{}", path.display(), e.render(Some(&map))));
         let r = kont_reference::Reference.run(&p, Limits::DEFAULT, RunOptions { trace: true });
+        let vm = kont_vm::Vm.run(&p, Limits::DEFAULT, RunOptions { trace: true });
+        assert_eq!(r, vm, "{}: the engines disagree", path.display());
         let mut out = String::new();
         out.push_str(&src);
         out.push_str("\n-- output\n");
