@@ -74,10 +74,9 @@ fn expr() -> impl Strategy<Value = Expr> {
                 .prop_map(move |(f, args)| Expr::new(ExprKind::Call { func: b(f), args })),
             (proptest::sample::select(Prim::ALL), proptest::collection::vec(e.clone(), 0..4)).prop_map(
                 |(op, mut args)| {
-                    match op.arity() {
-                        Some(n) => args.resize_with(n, || Expr::new(ExprKind::Lit(Lit::Unit))),
-                        None => {}
-                    }
+                    if let Some(n) = op.arity() {
+                    args.resize_with(n, || Expr::new(ExprKind::Lit(Lit::Unit)));
+                }
                     Expr::new(ExprKind::Prim { op, args })
                 }
             ),
