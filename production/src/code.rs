@@ -7,6 +7,18 @@ use kont_spec::NodeId;
 pub type ProtoId = u32;
 pub type LabelId = u32;
 
+/// An operand an instruction reads itself: from the stack (popped), a local
+/// slot, a captured value, or a small literal. Reading a variable or literal
+/// has no observable effect, so reading it late is the same as reading it in
+/// evaluation order; its fuel is charged by the instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arg {
+    Stack,
+    Local(u32),
+    Capture(u32),
+    Int(i32),
+}
+
 /// One instruction. `fuel` is the number of expression nodes entered just
 /// before it executes (SPEC.md R-Fuel): charging it here keeps fuel exact.
 #[derive(Clone, Copy, Debug)]
@@ -61,10 +73,27 @@ pub enum Op {
         argc: u32,
         node: NodeId,
     },
-    /// A binary integer primitive with its operands on the stack: a fast path
-    /// when both are ints, `Prim` semantics otherwise.
+    /// A binary arithmetic or comparison primitive reading its operands
+    /// directly: a fast path for two ints, `Prim` semantics otherwise.
     Arith {
         op: Prim,
+        a: Arg,
+        b: Arg,
+        node: NodeId,
+    },
+    /// `(if (cmp a b) ...)`: compare and jump to `target` when false.
+    Branch {
+        op: Prim,
+        a: Arg,
+        b: Arg,
+        target: u32,
+        node: NodeId,
+    },
+    /// Call member `member` of the running function's own `letrec` group.
+    CallRec {
+        member: u32,
+        argc: u32,
+        tail: bool,
         node: NodeId,
     },
     Emit,
@@ -73,6 +102,7 @@ pub enum Op {
     },
     Perform {
         label: LabelId,
+        arg: Arg,
         node: NodeId,
     },
     PerformValue {
@@ -88,6 +118,8 @@ pub enum Op {
     Resume {
         mode: ResumeMode,
         throw: bool,
+        k: Arg,
+        v: Arg,
         node: NodeId,
     },
     Pass {

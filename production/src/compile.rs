@@ -28,7 +28,7 @@ pub fn compile(program: &Program) -> Code<'_> {
         scopes: Vec::new(),
         groups: Vec::new(),
     };
-    let g = c.open_group(Vec::new(), None);
+    let g = c.open_group(Vec::new(), Vec::new(), None);
     let inputs: Vec<&str> = program.inputs.iter().map(String::as_str).collect();
     c.code.main = c.function(g, &inputs, &program.body, None);
     c.close_group(g);
@@ -60,6 +60,8 @@ struct Scope<'p> {
 struct GroupCtx<'p> {
     id: u32,
     members: Vec<&'p str>,
+    /// Parameter counts of `members`.
+    arities: Vec<usize>,
     captures: Vec<(&'p str, Source)>,
     parent: Option<usize>,
 }
@@ -75,10 +77,10 @@ impl<'p> Compiler<'p> {
         id
     }
 
-    fn open_group(&mut self, members: Vec<&'p str>, parent: Option<usize>) -> usize {
+    fn open_group(&mut self, members: Vec<&'p str>, arities: Vec<usize>, parent: Option<usize>) -> usize {
         let id = self.code.groups.len() as u32;
         self.code.groups.push(Group { protos: Vec::new(), captures: Vec::new() });
-        self.groups.push(GroupCtx { id, members, captures: Vec::new(), parent });
+        self.groups.push(GroupCtx { id, members, arities, captures: Vec::new(), parent });
         self.groups.len() - 1
     }
 
@@ -129,7 +131,7 @@ impl<'p> Compiler<'p> {
 
     fn patch(&mut self, at: usize, target: u32) {
         match &mut self.scope().instrs[at].op {
-            Op::Jump(t) | Op::JumpIfNot { target: t, .. } => *t = target,
+            Op::Jump(t) | Op::JumpIfNot { target: t, .. } | Op::Branch { target: t, .. } => *t = target,
             _ => unreachable!("only jumps are patched"),
         }
     }
@@ -179,6 +181,31 @@ impl<'p> Compiler<'p> {
         self.emit(op);
     }
 
+    /// An operand for an instruction to read itself (see `Arg`), or `Stack`
+    /// after compiling `e` to push its value.
+    fn arg(&mut self, e: &'p Expr) -> Arg {
+        let i = self.scopes.len() - 1;
+        let direct = match &e.kind {
+            ExprKind::Var(x) => match self.resolve(i, x) {
+                Source::Local(s) => Some(Arg::Local(s)),
+                Source::Capture(c) => Some(Arg::Capture(c)),
+                Source::Rec(_) => None,
+            },
+            ExprKind::Lit(Lit::Int(n)) => i32::try_from(*n).ok().map(Arg::Int),
+            _ => None,
+        };
+        match direct {
+            Some(a) => {
+                self.scope().pending += 1;
+                a
+            }
+            None => {
+                self.expr(e, false);
+                Arg::Stack
+            }
+        }
+    }
+
     fn expr(&mut self, e: &'p Expr, tail: bool) {
         grow(|| self.expr_inner(e, tail))
     }
@@ -216,14 +243,29 @@ impl<'p> Compiler<'p> {
             ExprKind::Do(es) => {
                 let (last, init) = es.split_last().expect("non-empty do");
                 for x in init {
+                    if matches!(x.kind, ExprKind::Lit(_) | ExprKind::Var(_)) {
+                        // A discarded variable or literal does nothing but spend its fuel.
+                        self.scope().pending += 1;
+                        continue;
+                    }
                     self.expr(x, false);
                     self.emit(Op::Pop);
                 }
                 self.expr(last, tail);
             }
             ExprKind::If { cond, then, els } => {
-                self.expr(cond, false);
-                let j = self.emit(Op::JumpIfNot { target: 0, node: n });
+                let j = match &cond.kind {
+                    ExprKind::Prim { op, args } if is_comparison(*op) => {
+                        self.scope().pending += 1;
+                        let a = self.arg(&args[0]);
+                        let b = self.arg(&args[1]);
+                        self.emit(Op::Branch { op: *op, a, b, target: 0, node: cond.id })
+                    }
+                    _ => {
+                        self.expr(cond, false);
+                        self.emit(Op::JumpIfNot { target: 0, node: n })
+                    }
+                };
                 self.expr(then, tail);
                 let j2 = self.emit(Op::Jump(0));
                 let t = self.here();
@@ -233,7 +275,7 @@ impl<'p> Compiler<'p> {
                 self.patch(j2, t);
             }
             ExprKind::Fn(l) => {
-                let g = self.open_group(Vec::new(), Some(self.scopes.len() - 1));
+                let g = self.open_group(Vec::new(), Vec::new(), Some(self.scopes.len() - 1));
                 let params: Vec<&str> = l.params.iter().map(String::as_str).collect();
                 self.function(g, &params, &l.body, None);
                 let group = self.close_group(g);
@@ -241,7 +283,8 @@ impl<'p> Compiler<'p> {
             }
             ExprKind::Letrec { funs, body } => {
                 let names: Vec<&str> = funs.iter().map(|f| f.name.as_str()).collect();
-                let g = self.open_group(names.clone(), Some(self.scopes.len() - 1));
+                let arities = funs.iter().map(|f| f.lambda.params.len()).collect();
+                let g = self.open_group(names.clone(), arities, Some(self.scopes.len() - 1));
                 for f in funs {
                     let params: Vec<&str> = f.lambda.params.iter().map(String::as_str).collect();
                     self.function(g, &params, &f.lambda.body, Some(f.name.clone()));
@@ -256,6 +299,15 @@ impl<'p> Compiler<'p> {
                 self.unbind(names.len());
             }
             ExprKind::Call { func, args } => {
+                if let Some(member) = self.rec_member(func, args.len()) {
+                    self.scope().pending += 1;
+                    for a in args {
+                        self.expr(a, false);
+                    }
+                    let tail = tail && self.scope().try_depth == 0;
+                    self.emit(Op::CallRec { member, argc: args.len() as u32, tail, node: n });
+                    return;
+                }
                 self.expr(func, false);
                 for a in args {
                     self.expr(a, false);
@@ -268,16 +320,14 @@ impl<'p> Compiler<'p> {
                 }
             }
             ExprKind::Prim { op, args } => {
-                for a in args {
-                    self.expr(a, false);
-                }
-                let fast = matches!(
-                    op,
-                    Prim::Add | Prim::Sub | Prim::Mul | Prim::Eq | Prim::Ne | Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge
-                );
-                if fast {
-                    self.emit(Op::Arith { op: *op, node: n });
+                if matches!(op, Prim::Add | Prim::Sub | Prim::Mul) || is_comparison(*op) {
+                    let a = self.arg(&args[0]);
+                    let b = self.arg(&args[1]);
+                    self.emit(Op::Arith { op: *op, a, b, node: n });
                 } else {
+                    for a in args {
+                        self.expr(a, false);
+                    }
                     self.emit(Op::Prim { op: *op, argc: args.len() as u32, node: n });
                 }
             }
@@ -291,16 +341,16 @@ impl<'p> Compiler<'p> {
                 self.emit(Op::MakeEffect { label });
             }
             ExprKind::Perform { label, arg } => {
-                self.expr(arg, false);
+                let arg = self.arg(arg);
                 let label = self.label(label);
-                self.emit(Op::Perform { label, node: n });
+                self.emit(Op::Perform { label, arg, node: n });
             }
             ExprKind::PerformValue(x) => {
                 self.expr(x, false);
                 self.emit(Op::PerformValue { node: n });
             }
             ExprKind::WithHandler(h) => {
-                let g = self.open_group(Vec::new(), Some(self.scopes.len() - 1));
+                let g = self.open_group(Vec::new(), Vec::new(), Some(self.scopes.len() - 1));
                 self.function(g, &[], &h.body, None);
                 for c in &h.clauses {
                     self.function(g, &[c.param.as_str(), c.k.as_str()], &c.body, None);
@@ -331,7 +381,7 @@ impl<'p> Compiler<'p> {
             }
             ExprKind::WithIntercept(x) => {
                 self.expr(&x.func, false);
-                let g = self.open_group(Vec::new(), Some(self.scopes.len() - 1));
+                let g = self.open_group(Vec::new(), Vec::new(), Some(self.scopes.len() - 1));
                 self.function(g, &[], &x.body, None);
                 let group = self.close_group(g);
                 let only = x.only.as_ref().map(|ls| ls.iter().map(|l| self.label(l)).collect());
@@ -346,9 +396,9 @@ impl<'p> Compiler<'p> {
                 self.emit(Op::WithIntercept { def });
             }
             ExprKind::Resume { mode, throw, k, arg } => {
-                self.expr(k, false);
-                self.expr(arg, false);
-                self.emit(Op::Resume { mode: *mode, throw: *throw, node: n });
+                let k = self.arg(k);
+                let v = self.arg(arg);
+                self.emit(Op::Resume { mode: *mode, throw: *throw, k, v, node: n });
             }
             ExprKind::Pass { k, effect } => {
                 self.expr(k, false);
@@ -400,6 +450,23 @@ impl<'p> Compiler<'p> {
                     self.patch(j, after);
                 }
             }
+        }
+    }
+}
+
+fn is_comparison(op: Prim) -> bool {
+    matches!(op, Prim::Eq | Prim::Ne | Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge)
+}
+
+impl<'p> Compiler<'p> {
+    /// The member index when `func` names a sibling in the running function's
+    /// own `letrec` group that takes `argc` parameters.
+    fn rec_member(&mut self, func: &'p Expr, argc: usize) -> Option<u32> {
+        let ExprKind::Var(x) = &func.kind else { return None };
+        let i = self.scopes.len() - 1;
+        match self.resolve(i, x) {
+            Source::Rec(m) if self.groups[self.scopes[i].group].arities[m as usize] == argc => Some(m),
+            _ => None,
         }
     }
 }

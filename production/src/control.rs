@@ -7,6 +7,7 @@ use kont_spec::ast::ResumeMode;
 use kont_spec::errors;
 use kont_spec::{Event, NodeId, Rule};
 
+use crate::code::LabelId;
 use crate::fiber::{Completion, Dispatch, Escape, EscapeKind, Frame, TryPhase, NONE};
 use crate::machine::{Flow, Machine, Stop};
 use crate::value::Value;
@@ -14,7 +15,7 @@ use crate::value::Value;
 /// What reached a frame from above when the running function stopped.
 enum Unwinding {
     Error(Value, NodeId),
-    Escape(Box<Escape>),
+    Escape(Escape),
 }
 
 impl Machine<'_, '_> {
@@ -67,7 +68,15 @@ impl Machine<'_, '_> {
 
     /// Start an escape from the running function.
     pub fn escape(&mut self, esc: Escape) -> Flow {
-        self.unwind(Unwinding::Escape(Box::new(esc)), true)
+        // The common case, a clause that transfers or passes directly: its
+        // activation is right below it. Same effect as `unwind`, sooner.
+        if let Some(Frame::Activation { .. }) = self.frames.last() {
+            self.stack.truncate(self.ret as usize);
+            self.rule(Rule::PEsc);
+            let Some(Frame::Activation { d, scope, site, label, payload }) = self.frames.pop() else { unreachable!() };
+            return self.activation_escape(d, scope, site, (label, payload), esc);
+        }
+        self.unwind(Unwinding::Escape(esc), true)
     }
 
     /// Pop frames until something takes `u`. `running` says whether the
@@ -98,20 +107,20 @@ impl Machine<'_, '_> {
                     self.restore(s);
                     running = true;
                 }
-                Some(Frame::Activation { d, scope, site, effect }) => match u {
+                Some(Frame::Activation { d, scope, site, label, payload }) => match u {
                     // [C-Raise]
                     Unwinding::Error(err, at) => {
                         self.rule(Rule::CRaise);
                         self.emit(|m| Event::Threw { dispatch: d, scope, error: m.view(&err) });
                         u = Unwinding::Error(err, at);
                     }
-                    Unwinding::Escape(esc) => return self.activation_escape(d, scope, site, effect, *esc),
+                    Unwinding::Escape(esc) => return self.activation_escape(d, scope, site, (label, payload), esc),
                 },
                 Some(Frame::Intercept { dispatch, scope, .. }) => {
                     let (err, at) = match u {
                         Unwinding::Error(err, at) => (err, at),
                         // [K-Outside]: an interceptor call is not a clause.
-                        Unwinding::Escape(esc) => self.outside(*esc),
+                        Unwinding::Escape(esc) => self.outside(esc),
                     };
                     // [I-Raise]: the dispatch is abandoned.
                     self.rule(Rule::IRaise);
@@ -125,7 +134,7 @@ impl Machine<'_, '_> {
                     let input = match u {
                         Unwinding::Error(err, _) => crate::host::HostInput::Throw(err),
                         Unwinding::Escape(esc) => {
-                            let (err, _) = self.outside(*esc);
+                            let (err, _) = self.outside(esc);
                             crate::host::HostInput::Throw(err)
                         }
                     };
@@ -149,7 +158,7 @@ impl Machine<'_, '_> {
                         return Err(match u {
                             Unwinding::Error(err, at) => Stop::Error(err, at),
                             Unwinding::Escape(esc) => {
-                                let (err, at) = self.outside(*esc);
+                                let (err, at) = self.outside(esc);
                                 Stop::Error(err, at)
                             }
                         });
@@ -192,7 +201,7 @@ impl Machine<'_, '_> {
                         self.stack.truncate(sp as usize);
                         let c = match u {
                             Unwinding::Error(err, at) => Completion::Error(err, at),
-                            Unwinding::Escape(esc) => Completion::Escape(esc),
+                            Unwinding::Escape(esc) => Completion::Escape(Box::new(esc)),
                         };
                         self.start_finally(def, c);
                         Ok(None)
@@ -228,12 +237,12 @@ impl Machine<'_, '_> {
                 Ok(())
             }
             Completion::Error(err, at) => self.raise(err, at),
-            Completion::Escape(esc) => self.unwind(Unwinding::Escape(esc), true),
+            Completion::Escape(esc) => self.unwind(Unwinding::Escape(*esc), true),
         }
     }
 
     /// An escape reached the clause activation of dispatch `d` at `scope`.
-    fn activation_escape(&mut self, d: u32, scope: u32, site: NodeId, effect: Value, esc: Escape) -> Flow {
+    fn activation_escape(&mut self, d: u32, scope: u32, site: NodeId, effect: (LabelId, Value), esc: Escape) -> Flow {
         match esc.kind {
             // [K-Transfer] [K-TransferThrow]: the activation's result is the continuation's.
             EscapeKind::Transfer { k, chain, throw, value } => {
@@ -244,9 +253,12 @@ impl Machine<'_, '_> {
             // [K-Pass]: dispatch `d` goes on outward from here with the same continuation.
             EscapeKind::Pass { k, chain, effect: replacement } => {
                 self.rule(Rule::KPass);
-                let effect = replacement.unwrap_or(effect);
-                self.emit(|m| Event::Pass { dispatch: d, scope, k, effect: m.view(&effect) });
-                self.dispatch(Dispatch { d, effect, site, chain: Some(chain) })
+                let (label, payload) = match replacement {
+                    Some(Value::Effect(e)) => (e.label, e.payload.clone()),
+                    _ => effect,
+                };
+                self.emit(|m| Event::Pass { dispatch: d, scope, k, effect: m.effect_view(label, &payload) });
+                self.dispatch(Dispatch { d, label, payload, site, chain: Some(chain) })
             }
         }
     }

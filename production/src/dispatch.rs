@@ -7,8 +7,9 @@ use std::rc::Rc;
 
 use kont_spec::ast::ResumeMode;
 use kont_spec::errors;
-use kont_spec::{BoundaryKind, ErrorTag, Event, NodeId, Rule};
+use kont_spec::{BoundaryKind, ErrorTag, Event, NodeId, Rule, ValueView};
 
+use crate::code::LabelId;
 use crate::continuation::{Chain, Continuation};
 use crate::fiber::{Boundary, Dispatch, Escape, EscapeKind, Frame, NONE};
 use crate::machine::{CallError, Flow, Machine};
@@ -57,22 +58,24 @@ impl Machine<'_, '_> {
     }
 
     /// [D-Perform]: suspend the running function at the perform and dispatch.
-    pub fn perform(&mut self, effect: Value, site: NodeId) -> Flow {
+    pub fn perform(&mut self, label: LabelId, payload: Value, site: NodeId) -> Flow {
         self.rule(Rule::DPerform);
         let d = self.new_dispatch();
-        self.emit(|m| Event::Perform { dispatch: d, effect: m.view(&effect), site });
+        self.emit(|m| Event::Perform { dispatch: d, effect: m.effect_view(label, &payload), site });
         let me = self.save();
         self.frames.push(me);
-        self.dispatch(Dispatch { d, effect, site, chain: None })
+        self.dispatch(Dispatch { d, label, payload, site, chain: None })
+    }
+
+    /// The view of the effect `label payload`.
+    pub fn effect_view(&self, label: LabelId, payload: &Value) -> ValueView {
+        ValueView::Effect { label: self.code.labels[label as usize].clone(), payload: Box::new(self.view(payload)) }
     }
 
     /// Walk boundaries outward from the running fiber (which has no running
     /// function: its top frame is suspended) until one takes the effect.
     pub fn dispatch(&mut self, ds: Dispatch) -> Flow {
-        let label = match &ds.effect {
-            Value::Effect(e) => e.label,
-            _ => unreachable!("only effects are dispatched"),
-        };
+        let label = ds.label;
         self.commit();
         let start = self.cur;
         let mut f = start;
@@ -144,12 +147,13 @@ impl Machine<'_, '_> {
         let Boundary::Handler { env, .. } = &self.arena[b as usize].boundary else { unreachable!() };
         let env = env.clone();
         let h = &self.code.handlers[def as usize];
-        let arg = match (&h.expr.clauses[clause as usize].label, &ds.effect) {
-            (Some(_), Value::Effect(e)) => e.payload.clone(),
-            _ => ds.effect.clone(),
+        // A labelled clause gets the payload; the catch-all gets the whole effect.
+        let arg = match &h.expr.clauses[clause as usize].label {
+            Some(_) => ds.payload.clone(),
+            None => Value::effect(ds.label, ds.payload.clone()),
         };
         let proto = self.code.groups[h.group as usize].protos[clause as usize + 1];
-        self.frames.push(Frame::Activation { d: ds.d, scope, site: ds.site, effect: ds.effect });
+        self.frames.push(Frame::Activation { d: ds.d, scope, site: ds.site, label: ds.label, payload: ds.payload });
         self.stack.push(arg);
         self.stack.push(k);
         let ret = self.stack.len() as u32 - 2;
@@ -165,7 +169,7 @@ impl Machine<'_, '_> {
         let node = self.code.intercepts[def as usize].node;
         match self.callee(func, 1, node) {
             Ok((proto, env)) => {
-                let arg = ds.effect.clone();
+                let arg = Value::effect(ds.label, ds.payload.clone());
                 self.frames.push(Frame::Intercept {
                     dispatch: Box::new(Dispatch { chain: Some(chain), ..ds }),
                     scope,
@@ -197,10 +201,10 @@ impl Machine<'_, '_> {
             return self.dispatch(ds);
         }
         match v {
-            Value::Effect(_) => {
+            Value::Effect(e) => {
                 self.rule(Rule::DIntercept);
-                self.emit(|m| Event::Intercept { dispatch: ds.d, scope, effect: m.view(&v) });
-                self.dispatch(Dispatch { effect: v, ..ds })
+                self.emit(|m| Event::Intercept { dispatch: ds.d, scope, effect: m.effect_view(e.label, &e.payload) });
+                self.dispatch(Dispatch { label: e.label, payload: e.payload.clone(), ..ds })
             }
             other => {
                 // [D-NotEffect], then [I-Raise] at the install node.
@@ -223,7 +227,7 @@ impl Machine<'_, '_> {
     fn unhandled(&mut self, ds: Dispatch, start: u32) -> Flow {
         self.rule(Rule::DUnhandled);
         self.emit(|_| Event::Unhandled { dispatch: ds.d });
-        let err = Value::error(ErrorTag::Unhandled.name(), ds.effect);
+        let err = Value::error(ErrorTag::Unhandled.name(), Value::effect(ds.label, ds.payload));
         self.emit(|m| Event::Raise { error: m.view(&err), site: ds.site });
         let head = match ds.chain {
             Some(c) => {

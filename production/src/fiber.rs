@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use kont_spec::{NodeId, ScopeId};
 
-use crate::code::ProtoId;
+use crate::code::{LabelId, ProtoId};
 use crate::continuation::Chain;
 use crate::host::HostFrame;
 use crate::value::{Env, Value};
@@ -94,11 +94,13 @@ impl EscapeKind {
     }
 }
 
-/// A dispatch in flight: the effect, where it was performed, and the part of
-/// its continuation detached so far.
+/// A dispatch in flight: the effect (label and payload, kept apart so no
+/// effect value is allocated unless one is asked for), where it was
+/// performed, and the part of its continuation detached so far.
 pub struct Dispatch {
     pub d: u32,
-    pub effect: Value,
+    pub label: LabelId,
+    pub payload: Value,
     pub site: NodeId,
     pub chain: Option<Chain>,
 }
@@ -107,7 +109,7 @@ pub enum Frame {
     /// A caller waiting for a value.
     Code(Saved),
     /// A handler clause running for dispatch `d` of boundary `scope`.
-    Activation { d: u32, scope: ScopeId, site: NodeId, effect: Value },
+    Activation { d: u32, scope: ScopeId, site: NodeId, label: LabelId, payload: Value },
     /// A `try` of the function above it (the current one when on top).
     Try { def: u32, sp: u32, phase: TryPhase },
     /// A `finally` running; then `completion` goes on.

@@ -88,15 +88,16 @@ impl Machine<'_, '_> {
             }
             HostStep::Perform(effect) => {
                 self.frames.push(Frame::Host(h));
-                if !matches!(effect, Value::Effect(_)) {
+                let Value::Effect(e) = &effect else {
                     let e = kont_spec::errors::form_type_error("perform", "an effect", effect.type_name());
                     self.emit(|_| Event::Raise { error: e.clone(), site: HOST_SITE });
                     return self.raise_here(Value::from_data(&e), HOST_SITE);
-                }
+                };
                 self.rule(Rule::DPerform);
                 let d = self.new_dispatch();
-                self.emit(|m| Event::Perform { dispatch: d, effect: m.view(&effect), site: HOST_SITE });
-                self.dispatch(Dispatch { d, effect, site: HOST_SITE, chain: None })
+                let (label, payload) = (e.label, e.payload.clone());
+                self.emit(|m| Event::Perform { dispatch: d, effect: m.effect_view(label, &payload), site: HOST_SITE });
+                self.dispatch(Dispatch { d, label, payload, site: HOST_SITE, chain: None })
             }
             HostStep::Call(f, args) => {
                 self.frames.push(Frame::Host(h));

@@ -10,7 +10,7 @@ use kont_spec::{ErrorTag, Event, NodeId, Resource, Rule, RuleCounts, ValueView};
 
 use kont_spec::ast::Prim;
 
-use crate::code::{Code, Instr, Op, ProtoId};
+use crate::code::{Arg, Code, Instr, Op, ProtoId};
 use crate::continuation::Graveyard;
 use crate::fiber::{Boundary, Fiber, Frame, Saved, TryPhase, NONE};
 use crate::value::{CellRef, Env, Value};
@@ -158,7 +158,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                 id
             }
             None => {
-                self.arena.push(Fiber { frames: Vec::new(), stack: Vec::new(), parent, boundary });
+                // Most fibers suspend with one frame and few values; start small.
+                let (frames, stack) = (Vec::with_capacity(1), Vec::with_capacity(1));
+                self.arena.push(Fiber { frames, stack, parent, boundary });
                 self.arena.len() as u32 - 1
             }
         })
@@ -167,14 +169,14 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Release a fiber that is not the running one.
     pub fn free_fiber(&mut self, id: u32) {
         let f = &mut self.arena[id as usize];
-        let frames = std::mem::take(&mut f.frames);
-        let stack = std::mem::take(&mut f.stack);
-        let boundary = std::mem::replace(&mut f.boundary, Boundary::None);
+        // Cleared in place: a reused fiber keeps its capacity. Dropping may
+        // release continuations, which only queue their chains.
+        f.frames.clear();
+        f.stack.clear();
+        f.boundary = Boundary::None;
         f.parent = NONE;
         self.free.push(id);
         self.live_fibers -= 1;
-        // Dropping may release continuations, which only queue their chains.
-        drop((frames, stack, boundary));
     }
 
     /// Free the fibers of every abandoned continuation.
@@ -322,7 +324,9 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     fn steps_until_stop(&mut self) -> Flow {
         loop {
-            let ins = self.instrs[self.pc as usize];
+            // The code outlives the machine's borrow: no copy of the instruction.
+            let instrs: &'c [Instr] = self.instrs;
+            let ins = &instrs[self.pc as usize];
             self.pc += 1;
             if ins.fuel != 0 {
                 if self.fuel < ins.fuel as u64 {
@@ -409,7 +413,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     match self.callee(f, argc, node) {
                         Ok((proto, env)) => {
                             // The callee replaces this activation: its arguments move down to our base.
-                            self.stack.drain(self.base as usize..=at);
+                            self.replace_frame(at + 1, argc);
                             let ret = self.ret;
                             self.start_function(proto, env, argc, ret);
                         }
@@ -422,30 +426,73 @@ impl<'c, 'p> Machine<'c, 'p> {
                     self.deliver(v)?;
                 }
                 Op::Prim { op, argc, node } => self.prim(op, argc, node)?,
-                Op::Arith { op, node } => {
-                    let n = self.stack.len();
-                    let r = match (&self.stack[n - 2], &self.stack[n - 1]) {
-                        (Value::Int(a), Value::Int(b)) => match op {
-                            Prim::Add => a.checked_add(*b).map(Value::Int),
-                            Prim::Sub => a.checked_sub(*b).map(Value::Int),
-                            Prim::Mul => a.checked_mul(*b).map(Value::Int),
-                            Prim::Eq => Some(Value::Bool(a == b)),
-                            Prim::Ne => Some(Value::Bool(a != b)),
-                            Prim::Lt => Some(Value::Bool(a < b)),
-                            Prim::Le => Some(Value::Bool(a <= b)),
-                            Prim::Gt => Some(Value::Bool(a > b)),
-                            _ => Some(Value::Bool(a >= b)),
-                        },
-                        _ => None,
-                    };
-                    match r {
-                        Some(v) => {
-                            self.rule(Rule::EPrim);
-                            self.stack.truncate(n - 2);
-                            self.stack.push(v);
+                Op::Arith { op, a, b, node } => {
+                    let fast = match (self.int_arg(a, b, true), self.int_arg(b, a, false)) {
+                        (Some(x), Some(y)) => {
+                            // Results are written straight into the stack slot (no temporary).
+                            let r = match op {
+                                Prim::Add => x.checked_add(y).map(Ok),
+                                Prim::Sub => x.checked_sub(y).map(Ok),
+                                Prim::Mul => x.checked_mul(y).map(Ok),
+                                _ => Some(Err(compare(op, x, y))),
+                            };
+                            match r {
+                                Some(r) => {
+                                    self.drop_args(a, b);
+                                    self.rule(Rule::EPrim);
+                                    match r {
+                                        Ok(i) => self.stack.push(Value::Int(i)),
+                                        Err(c) => self.stack.push(Value::Bool(c)),
+                                    }
+                                    true
+                                }
+                                None => false,
+                            }
                         }
-                        // Overflow and non-int operands: the general path raises.
-                        None => self.prim(op, 2, node)?,
+                        _ => false,
+                    };
+                    if !fast {
+                        // Overflow, or not two ints: the general path.
+                        self.materialize(a, b);
+                        self.prim(op, 2, node)?;
+                    }
+                }
+                Op::Branch { op, a, b, target, node } => {
+                    let cond = match (self.int_arg(a, b, true), self.int_arg(b, a, false)) {
+                        (Some(x), Some(y)) => {
+                            self.drop_args(a, b);
+                            self.rule(Rule::EPrim);
+                            compare(op, x, y)
+                        }
+                        _ => {
+                            self.materialize(a, b);
+                            self.prim(op, 2, node)?;
+                            // Comparisons return bools (or raised above).
+                            matches!(self.pop(), Value::Bool(true))
+                        }
+                    };
+                    self.rule(Rule::EIf);
+                    if !cond {
+                        self.pc = target;
+                    }
+                }
+                Op::CallRec { member, argc, tail, node: _ } => {
+                    let env = self.env.clone();
+                    let proto = self.code.groups[env.group as usize].protos[member as usize];
+                    if self.live_fibers as usize + self.frames.len() >= self.max_depth as usize {
+                        self.rule(Rule::RDepth);
+                        return Err(Stop::Exhausted(Resource::Depth));
+                    }
+                    self.rule(Rule::ECall);
+                    let at = self.stack.len() - argc as usize;
+                    if tail {
+                        self.replace_frame(at, argc);
+                        let ret = self.ret;
+                        self.start_function(proto, env, argc, ret);
+                    } else {
+                        let caller = self.save();
+                        self.frames.push(caller);
+                        self.start_function(proto, env, argc, at as u32);
                     }
                 }
                 Op::Emit => {
@@ -460,12 +507,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                     self.rule(Rule::EEffect);
                     self.stack.push(Value::effect(label, v));
                 }
-                Op::Perform { label, node } => {
-                    let v = self.pop();
-                    self.perform(Value::effect(label, v), node)?;
+                Op::Perform { label, arg, node } => {
+                    let v = self.take_arg(arg);
+                    self.perform(label, v, node)?;
                 }
                 Op::PerformValue { node } => match self.pop() {
-                    v @ Value::Effect(_) => self.perform(v, node)?,
+                    Value::Effect(e) => self.perform(e.label, e.payload.clone(), node)?,
                     other => {
                         self.rule(Rule::DNotEffect);
                         return self.type_error("perform", "an effect", &other, node);
@@ -476,9 +523,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                     let f = self.pop();
                     self.with_intercept(def, f)?;
                 }
-                Op::Resume { mode, throw, node } => {
-                    let v = self.pop();
-                    let k = self.pop();
+                Op::Resume { mode, throw, k, v, node } => {
+                    let v = self.take_arg(v);
+                    let k = self.take_arg(k);
                     self.resume_form(mode, throw, k, v, node)?;
                 }
                 Op::Pass { effect, node } => {
@@ -526,6 +573,65 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
+    /// Read an operand, popping it when it is on the stack. Operands are taken
+    /// last first (the second operand of a pair is on top).
+    #[inline]
+    fn take_arg(&mut self, a: Arg) -> Value {
+        match a {
+            Arg::Stack => self.pop(),
+            Arg::Local(s) => self.stack[(self.base + s) as usize].clone(),
+            Arg::Capture(c) => self.env.captures[c as usize].clone(),
+            Arg::Int(i) => Value::Int(i as i64),
+        }
+    }
+
+    /// The int value of operand `a` of the pair (`a`, `other`) without
+    /// consuming it; `first` says whether `a` is the first operand.
+    #[inline]
+    fn int_arg(&self, a: Arg, other: Arg, first: bool) -> Option<i64> {
+        let v = match a {
+            Arg::Int(i) => return Some(i as i64),
+            Arg::Local(s) => &self.stack[(self.base + s) as usize],
+            Arg::Capture(c) => &self.env.captures[c as usize],
+            Arg::Stack => {
+                // The second operand is on top; the first is below it when both are stacked.
+                let depth = if !first || other != Arg::Stack { 1 } else { 2 };
+                &self.stack[self.stack.len() - depth]
+            }
+        };
+        match v {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// Drop the stacked operands of a pair.
+    #[inline]
+    fn drop_args(&mut self, a: Arg, b: Arg) {
+        let n = (a == Arg::Stack) as usize + (b == Arg::Stack) as usize;
+        let len = self.stack.len();
+        self.stack.truncate(len - n);
+    }
+
+    /// Put both operands of a pair on the stack, in order, for the general path.
+    fn materialize(&mut self, a: Arg, b: Arg) {
+        let vb = self.take_arg(b);
+        let va = self.take_arg(a);
+        self.stack.push(va);
+        self.stack.push(vb);
+    }
+
+    /// A tail call: move the `argc` arguments starting at `at` down to the
+    /// running function's base and drop everything else of its frame.
+    #[inline]
+    fn replace_frame(&mut self, at: usize, argc: u32) {
+        let base = self.base as usize;
+        for i in 0..argc as usize {
+            self.stack.swap(base + i, at + i);
+        }
+        self.stack.truncate(base + argc as usize);
+    }
+
     /// A closure environment for `group`, capturing from the current function.
     pub fn make_env(&mut self, group: u32) -> Rc<Env> {
         let g = &self.code.groups[group as usize];
@@ -545,5 +651,19 @@ impl<'c, 'p> Machine<'c, 'p> {
         self.rule(Rule::SNew);
         self.cells.push(v);
         Value::Cell(CellRef { run: self.run, id: self.cells.len() as u32 })
+    }
+}
+
+/// The int fast path of the comparison primitives.
+#[inline]
+fn compare(op: Prim, a: i64, b: i64) -> bool {
+    match op {
+        Prim::Eq => a == b,
+        Prim::Ne => a != b,
+        Prim::Lt => a < b,
+        Prim::Le => a <= b,
+        Prim::Gt => a > b,
+        Prim::Ge => a >= b,
+        _ => unreachable!("only comparisons"),
     }
 }

@@ -142,10 +142,16 @@ impl Script {
 
     pub fn parse(path: &Path, src: &str) -> Result<Script, ScriptError> {
         let wrap = |error| ScriptError { path: path.to_path_buf(), error };
-        let mut cur = cursor(src).map_err(wrap)?;
+        let mut cur = cursor(src);
         let mut cases: Vec<Case> = Vec::new();
-        while !cur.at_end() {
-            let case = parse_case(&mut cur).map_err(wrap)?;
+        loop {
+            let at_end = cur.at_end();
+            cur.result(Ok(())).map_err(wrap)?;
+            if at_end {
+                break;
+            }
+            let case = parse_case(&mut cur);
+            let case = cur.result(case).map_err(wrap)?;
             if cases.iter().any(|c| c.name == case.name) {
                 return Err(wrap(ParseError::new(case.pos, format!("two tests named {:?}", case.name))));
             }

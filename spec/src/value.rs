@@ -133,11 +133,11 @@ impl ValueView {
     }
 
     /// Parse the display form (used for expected values in scripts).
-    pub fn parse(cur: &mut Cursor) -> Result<ValueView, ParseError> {
+    pub fn parse(cur: &mut Cursor<'_>) -> Result<ValueView, ParseError> {
         grow(|| Self::parse_inner(cur))
     }
 
-    fn parse_inner(cur: &mut Cursor) -> Result<ValueView, ParseError> {
+    fn parse_inner(cur: &mut Cursor<'_>) -> Result<ValueView, ParseError> {
         let pos = cur.pos();
         let t = cur.bump()?;
         match t.tok {

@@ -75,8 +75,8 @@ fn expr() -> impl Strategy<Value = Expr> {
             (proptest::sample::select(Prim::ALL), proptest::collection::vec(e.clone(), 0..4)).prop_map(
                 |(op, mut args)| {
                     if let Some(n) = op.arity() {
-                    args.resize_with(n, || Expr::new(ExprKind::Lit(Lit::Unit)));
-                }
+                        args.resize_with(n, || Expr::new(ExprKind::Lit(Lit::Unit)));
+                    }
                     Expr::new(ExprKind::Prim { op, args })
                 }
             ),

@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use lexer::{lex, Tok, Token};
+pub use lexer::{lex, Lexer, Tok, Token};
 pub use parser::{is_var_name, Cursor, KEYWORDS};
 pub use printer::{print_flat, print_pretty, print_program, quote_str};
 
@@ -76,8 +76,12 @@ fn end_pos(src: &str) -> Pos {
 
 /// Parse a program: exactly one expression.
 pub fn parse_program(src: &str) -> Result<(Program, SourceMap), ParseError> {
-    let toks = lex(src)?;
-    let mut cur = Cursor::new(toks, end_pos(src));
+    let mut cur = Cursor::new(src, end_pos(src));
+    let r = parse_one(&mut cur);
+    cur.result(r)
+}
+
+fn parse_one(cur: &mut Cursor) -> Result<(Program, SourceMap), ParseError> {
     if cur.at_end() {
         return cur.err("empty program");
     }
@@ -90,6 +94,6 @@ pub fn parse_program(src: &str) -> Result<(Program, SourceMap), ParseError> {
 }
 
 /// Start a cursor over `src` for callers that parse several forms (scripts).
-pub fn cursor(src: &str) -> Result<Cursor, ParseError> {
-    Ok(Cursor::new(lex(src)?, end_pos(src)))
+pub fn cursor(src: &str) -> Cursor<'_> {
+    Cursor::new(src, end_pos(src))
 }

@@ -1,6 +1,8 @@
 //! Recursive-descent parser from tokens to [`Expr`]; grammar in SPEC.md §2.
 
-use super::lexer::{Tok, Token};
+use std::collections::VecDeque;
+
+use super::lexer::{Lexer, Tok, Token};
 use super::{ParseError, Pos, SourceMap};
 use crate::ast::*;
 use crate::deep::grow;
@@ -43,54 +45,81 @@ pub fn is_var_name(s: &str) -> bool {
         && Prim::from_name(s).is_none()
 }
 
-/// A token cursor shared by the program parser and the script parser.
-pub struct Cursor {
-    toks: Vec<Token>,
-    i: usize,
+/// A token cursor shared by the program parser and the script parser. It
+/// pulls tokens from a streaming lexer with two tokens of lookahead; a lexical
+/// error ends the stream and is reported by [`Cursor::result`].
+pub struct Cursor<'s> {
+    lexer: Lexer<'s>,
+    ahead: VecDeque<Token>,
+    lex_error: Option<ParseError>,
     end: Pos,
     /// Span of each node created so far, indexed by the node's provisional id.
     spans: Vec<Pos>,
 }
 
-impl Cursor {
-    pub fn new(toks: Vec<Token>, end: Pos) -> Cursor {
-        Cursor { toks, i: 0, end, spans: Vec::new() }
+impl<'s> Cursor<'s> {
+    pub fn new(src: &'s str, end: Pos) -> Cursor<'s> {
+        Cursor { lexer: Lexer::new(src), ahead: VecDeque::new(), lex_error: None, end, spans: Vec::new() }
     }
 
-    pub fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.i).map(|t| &t.tok)
+    fn fill(&mut self, n: usize) {
+        while self.ahead.len() < n && self.lex_error.is_none() {
+            match self.lexer.next_token() {
+                Ok(Some(t)) => self.ahead.push_back(t),
+                Ok(None) => break,
+                Err(e) => self.lex_error = Some(e),
+            }
+        }
     }
 
-    pub fn peek_at(&self, n: usize) -> Option<&Tok> {
-        self.toks.get(self.i + n).map(|t| &t.tok)
+    /// A lexical error comes first: it is earlier in the text than anything
+    /// the parser concluded from the truncated token stream.
+    pub fn result<T>(&self, r: Result<T, ParseError>) -> Result<T, ParseError> {
+        match &self.lex_error {
+            Some(e) => Err(e.clone()),
+            None => r,
+        }
     }
 
-    pub fn pos(&self) -> Pos {
-        self.toks.get(self.i).map_or(self.end, |t| t.pos)
+    pub fn peek(&mut self) -> Option<&Tok> {
+        self.fill(1);
+        self.ahead.front().map(|t| &t.tok)
     }
 
-    pub fn at_end(&self) -> bool {
-        self.i >= self.toks.len()
+    pub fn peek_at(&mut self, n: usize) -> Option<&Tok> {
+        self.fill(n + 1);
+        self.ahead.get(n).map(|t| &t.tok)
+    }
+
+    pub fn pos(&mut self) -> Pos {
+        self.fill(1);
+        self.ahead.front().map_or(self.end, |t| t.pos)
+    }
+
+    pub fn at_end(&mut self) -> bool {
+        self.fill(1);
+        self.ahead.is_empty()
     }
 
     pub fn bump(&mut self) -> Result<Token, ParseError> {
-        match self.toks.get(self.i) {
-            Some(t) => {
-                self.i += 1;
-                Ok(t.clone())
-            }
+        self.fill(1);
+        match self.ahead.pop_front() {
+            Some(t) => Ok(t),
             None => Err(ParseError::new(self.end, "unexpected end of input")),
         }
     }
 
-    pub fn err<T>(&self, msg: impl Into<String>) -> Result<T, ParseError> {
+    pub fn err<T>(&mut self, msg: impl Into<String>) -> Result<T, ParseError> {
         Err(ParseError::new(self.pos(), msg))
     }
 
     pub fn expect_lparen(&mut self, what: &str) -> Result<Pos, ParseError> {
         match self.peek() {
             Some(Tok::LParen) => Ok(self.bump()?.pos),
-            Some(t) => self.err(format!("expected `(` to start {what}, found {}", t.describe())),
+            Some(t) => {
+                let found = t.describe();
+                self.err(format!("expected `(` to start {what}, found {found}"))
+            }
             None => self.err(format!("expected `(` to start {what}, found end of input")),
         }
     }
@@ -101,12 +130,15 @@ impl Cursor {
                 self.bump()?;
                 Ok(())
             }
-            Some(t) => self.err(format!("expected `)` to close {what}, found {}", t.describe())),
+            Some(t) => {
+                let found = t.describe();
+                self.err(format!("expected `)` to close {what}, found {found}"))
+            }
             None => self.err(format!("expected `)` to close {what}, found end of input")),
         }
     }
 
-    pub fn at_rparen(&self) -> bool {
+    pub fn at_rparen(&mut self) -> bool {
         matches!(self.peek(), Some(Tok::RParen))
     }
 
@@ -117,7 +149,10 @@ impl Cursor {
                 let Tok::Atom(a) = t.tok else { unreachable!() };
                 Ok((a, t.pos))
             }
-            Some(t) => self.err(format!("expected {what}, found {}", t.describe())),
+            Some(t) => {
+                let found = t.describe();
+                self.err(format!("expected {what}, found {found}"))
+            }
             None => self.err(format!("expected {what}, found end of input")),
         }
     }
@@ -128,7 +163,10 @@ impl Cursor {
                 let Tok::Str(s) = self.bump()?.tok else { unreachable!() };
                 Ok(s)
             }
-            Some(t) => self.err(format!("expected {what} (a string), found {}", t.describe())),
+            Some(t) => {
+                let found = t.describe();
+                self.err(format!("expected {what} (a string), found {found}"))
+            }
             None => self.err(format!("expected {what} (a string), found end of input")),
         }
     }
@@ -139,13 +177,16 @@ impl Cursor {
                 let Tok::Int(i) = self.bump()?.tok else { unreachable!() };
                 Ok(i)
             }
-            Some(t) => self.err(format!("expected {what} (an integer), found {}", t.describe())),
+            Some(t) => {
+                let found = t.describe();
+                self.err(format!("expected {what} (an integer), found {found}"))
+            }
             None => self.err(format!("expected {what} (an integer), found end of input")),
         }
     }
 
     /// Whether the next tokens are `( word`.
-    pub fn at_form(&self, word: &str) -> bool {
+    pub fn at_form(&mut self, word: &str) -> bool {
         matches!(self.peek(), Some(Tok::LParen)) && matches!(self.peek_at(1), Some(Tok::Atom(a)) if a == word)
     }
 
@@ -181,13 +222,24 @@ impl Cursor {
         grow(|| self.expr_inner())
     }
 
+    // The recursive path (expr → compound → form → body → expr) keeps its
+    // frames small: error and leaf cases live in separate functions, so deep
+    // programs use little native stack per level.
     fn expr_inner(&mut self) -> Result<Expr, ParseError> {
         let t = self.bump()?;
-        let pos = t.pos;
         match t.tok {
+            Tok::LParen => self.compound(t.pos),
+            tok => self.leaf(tok, t.pos),
+        }
+    }
+
+    #[inline(never)]
+    fn leaf(&mut self, tok: Tok, pos: Pos) -> Result<Expr, ParseError> {
+        match tok {
             Tok::Int(i) => Ok(self.node(pos, ExprKind::Lit(Lit::Int(i)))),
             Tok::Str(s) => Ok(self.node(pos, ExprKind::Lit(Lit::Str(s)))),
             Tok::RParen => Err(ParseError::new(pos, "unexpected `)`")),
+            Tok::LParen => unreachable!("compound forms are not leaves"),
             Tok::Atom(a) => match a.as_str() {
                 "true" => Ok(self.node(pos, ExprKind::Lit(Lit::Bool(true)))),
                 "false" => Ok(self.node(pos, ExprKind::Lit(Lit::Bool(false)))),
@@ -206,7 +258,6 @@ impl Cursor {
                 }
                 _ => Err(ParseError::new(pos, format!("unknown word `{a}`"))),
             },
-            Tok::LParen => self.compound(pos),
         }
     }
 
@@ -268,6 +319,7 @@ impl Cursor {
         Ok(ls)
     }
 
+    #[inline(never)]
     fn compound(&mut self, pos: Pos) -> Result<Expr, ParseError> {
         let head = match self.peek() {
             // `(true)` is a call of a literal: it parses, and fails at run time (E-Call-NotFn).
@@ -309,220 +361,282 @@ impl Cursor {
             }
             return Ok(self.node(pos, ExprKind::Prim { op, args }));
         }
-        let b = |e: Expr| Box::new(e);
         match head.as_str() {
-            "let" => {
-                self.expect_lparen("the bindings of `let`")?;
-                let mut binds = Vec::new();
-                while !self.at_rparen() {
-                    let bpos = self.expect_lparen("a `let` binding `(name value)`")?;
-                    let name = self.var("the bound name")?;
-                    let value = self.expr()?;
-                    self.expect_rparen("a `let` binding")?;
-                    binds.push((bpos, name, value));
-                }
-                self.bump()?;
-                if binds.is_empty() {
-                    return Err(ParseError::new(pos, "`let` needs at least one binding"));
-                }
-                let mut body = self.body(pos, "`let`")?;
-                // `(let ((x a) (y b)) e)` is `(let ((x a)) (let ((y b)) e))`.
-                while let Some((bpos, name, value)) = binds.pop() {
-                    let at = if binds.is_empty() { pos } else { bpos };
-                    body = self.node(at, ExprKind::Let { name, value: b(value), body: b(body) });
-                }
-                Ok(body)
-            }
-            "do" => {
-                let mut es = Vec::new();
-                while !self.at_rparen() {
-                    if self.at_end() {
-                        return self.err("expected `)` to close `(do ...)`, found end of input");
-                    }
-                    es.push(self.expr()?);
-                }
-                self.bump()?;
-                if es.is_empty() {
-                    return Err(ParseError::new(pos, "`do` needs at least one expression"));
-                }
-                Ok(self.node(pos, ExprKind::Do(es)))
-            }
-            "if" => {
-                let mut es = self.args_exact(3, "if", pos)?;
-                let els = es.pop().unwrap();
-                let then = es.pop().unwrap();
-                let cond = es.pop().unwrap();
-                Ok(self.node(pos, ExprKind::If { cond: b(cond), then: b(then), els: b(els) }))
-            }
-            "fn" => {
-                let params = self.params("the parameters of `fn`")?;
-                let body = self.body(pos, "`fn`")?;
-                Ok(self.node(pos, ExprKind::Fn(Lambda { params, body: b(body) })))
-            }
-            "letrec" => {
-                self.expect_lparen("the functions of `letrec`")?;
-                let mut funs: Vec<FunDef> = Vec::new();
-                while !self.at_rparen() {
-                    let fpos = self.expect_lparen("a `letrec` function `(name (params) body)`")?;
-                    let npos = self.pos();
-                    let name = self.var("a function name")?;
-                    if funs.iter().any(|f| f.name == name) {
-                        return Err(ParseError::new(npos, format!("`{name}` is defined twice in one `letrec`")));
-                    }
-                    let params = self.params("the parameters of a `letrec` function")?;
-                    let body = self.body(fpos, "a `letrec` function")?;
-                    funs.push(FunDef { name, lambda: Lambda { params, body: b(body) } });
-                }
-                self.bump()?;
-                if funs.is_empty() {
-                    return Err(ParseError::new(pos, "`letrec` needs at least one function"));
-                }
-                let body = self.body(pos, "`letrec`")?;
-                Ok(self.node(pos, ExprKind::Letrec { funs, body: b(body) }))
-            }
-            "emit" => {
-                let mut es = self.args_exact(1, "emit", pos)?;
-                Ok(self.node(pos, ExprKind::Emit(b(es.pop().unwrap()))))
-            }
-            "raise" => {
-                let mut es = self.args_exact(1, "raise", pos)?;
-                Ok(self.node(pos, ExprKind::Raise(b(es.pop().unwrap()))))
-            }
-            "effect" => {
-                let label = self.label()?;
-                let mut es = self.args_exact(1, "effect L", pos)?;
-                Ok(self.node(pos, ExprKind::MakeEffect { label, arg: b(es.pop().unwrap()) }))
-            }
-            "perform" => {
-                // `(perform x e)` with a non-label `x` is a mistyped label, not a two-argument form.
-                let two =
-                    matches!(self.peek(), Some(Tok::Atom(_))) && !matches!(self.peek_at(1), Some(Tok::RParen) | None);
-                if matches!(self.peek(), Some(Tok::Atom(a)) if Label::is_valid(a)) || two {
-                    let label = self.label()?;
-                    let mut es = self.args_exact(1, "perform L", pos)?;
-                    Ok(self.node(pos, ExprKind::Perform { label, arg: b(es.pop().unwrap()) }))
-                } else {
-                    let mut es = self.args_exact(1, "perform", pos)?;
-                    Ok(self.node(pos, ExprKind::PerformValue(b(es.pop().unwrap()))))
-                }
-            }
-            "resume" | "transfer" | "resume-throw" | "transfer-throw" => {
-                let mut es = self.args_exact(2, &head, pos)?;
-                let arg = es.pop().unwrap();
-                let k = es.pop().unwrap();
-                let mode = if head.starts_with("resume") { ResumeMode::Resume } else { ResumeMode::Transfer };
-                let throw = head.ends_with("-throw");
-                Ok(self.node(pos, ExprKind::Resume { mode, throw, k: b(k), arg: b(arg) }))
-            }
-            "pass" => {
-                let k = self.expr()?;
-                let effect = if self.at_rparen() { None } else { Some(b(self.expr()?)) };
-                self.expect_rparen("`(pass k [effect])`")?;
-                Ok(self.node(pos, ExprKind::Pass { k: b(k), effect }))
-            }
-            "new-cont" => {
-                let func = self.expr()?;
-                let envelope = if self.at_rparen() { None } else { Some(b(self.expr()?)) };
-                self.expect_rparen("`(new-cont f [k])`")?;
-                Ok(self.node(pos, ExprKind::NewCont { func: b(func), envelope }))
-            }
-            "try" => {
-                let body = self.expr()?;
-                let mut catch = None;
-                let mut finally = None;
-                if self.at_form("catch") {
-                    let cpos = self.expect_lparen("`catch`")?;
-                    self.bump()?;
-                    let x = self.var("the caught error's name")?;
-                    let h = self.body(cpos, "`catch`")?;
-                    catch = Some((x, h));
-                }
-                if self.at_form("finally") {
-                    let fpos = self.expect_lparen("`finally`")?;
-                    self.bump()?;
-                    finally = Some(self.body(fpos, "`finally`")?);
-                }
-                if catch.is_none() && finally.is_none() {
-                    return self.err("`try` needs a `(catch x ...)` or a `(finally ...)` after its body");
-                }
-                self.expect_rparen("`try` (its body is one expression; use `do` for several)")?;
-                Ok(self.node(pos, ExprKind::Try(Box::new(TryExpr { body, catch, finally }))))
-            }
-            "with-handler" => {
-                let mut name = None;
-                let mut only = None;
-                loop {
-                    match self.peek() {
-                        Some(Tok::Atom(a)) if a == ":name" => {
-                            self.bump()?;
-                            name = Some(self.string("the handler name")?);
-                        }
-                        Some(Tok::Atom(a)) if a == ":only" => {
-                            self.bump()?;
-                            only = Some(self.labels()?);
-                        }
-                        Some(Tok::Atom(a)) if a.starts_with(':') => {
-                            return self.err(format!("unknown option `{a}` (expected `:name` or `:only`)"));
-                        }
-                        _ => break,
-                    }
-                }
-                self.expect_lparen("the clause list of `with-handler`")?;
-                let mut clauses: Vec<Clause> = Vec::new();
-                while !self.at_rparen() {
-                    let cpos = self.expect_lparen("a clause `(Label (x k) body)`")?;
-                    let lpos = self.pos();
-                    let label = match self.peek() {
-                        Some(Tok::Atom(a)) if a == "else" => {
-                            self.bump()?;
-                            None
-                        }
-                        _ => Some(self.label()?),
-                    };
-                    if clauses.iter().any(|c| c.label == label) {
-                        let what = label.as_ref().map_or("else".to_string(), |l| l.0.clone());
-                        return Err(ParseError::new(lpos, format!("two clauses for `{what}`")));
-                    }
-                    self.expect_lparen("the clause parameters `(x k)`")?;
-                    let param = self.var("the clause's payload parameter")?;
-                    let kpos = self.pos();
-                    let k = self.var("the clause's continuation parameter")?;
-                    if k == param {
-                        return Err(ParseError::new(kpos, "clause parameters must differ"));
-                    }
-                    self.expect_rparen("the clause parameters (exactly `(x k)`)")?;
-                    let body = self.body(cpos, "a clause")?;
-                    clauses.push(Clause { label, param, k, body });
-                }
-                self.bump()?;
-                if clauses.is_empty() {
-                    return Err(ParseError::new(pos, "`with-handler` needs at least one clause"));
-                }
-                // The catch-all goes last in the canonical form.
-                if let Some(i) = clauses.iter().position(|c| c.label.is_none()) {
-                    let c = clauses.remove(i);
-                    clauses.push(c);
-                }
-                let body = self.body(pos, "`with-handler`")?;
-                Ok(self.node(pos, ExprKind::WithHandler(Box::new(HandlerExpr { name, only, clauses, body }))))
-            }
-            "with-intercept" | "with-observe" => {
-                let kind = if head == "with-intercept" { InterceptKind::Intercept } else { InterceptKind::Observe };
-                let mut only = None;
-                if matches!(self.peek(), Some(Tok::Atom(a)) if a == ":only") {
-                    self.bump()?;
-                    only = Some(self.labels()?);
-                }
-                let func = self.expr()?;
-                let body = self.body(pos, &format!("`{head}`"))?;
-                Ok(self.node(pos, ExprKind::WithIntercept(Box::new(InterceptExpr { kind, only, func, body }))))
-            }
+            "let" => self.form_let(pos),
+            "do" => self.form_do(pos),
+            "if" => self.form_if(pos),
+            "fn" => self.form_fn(pos),
+            "letrec" => self.form_letrec(pos),
+            "emit" => self.form_emit(pos),
+            "raise" => self.form_raise(pos),
+            "effect" => self.form_effect(pos),
+            "perform" => self.form_perform(pos),
+            "resume" | "transfer" | "resume-throw" | "transfer-throw" => self.form_resume(pos, &head),
+            "pass" => self.form_pass(pos),
+            "new-cont" => self.form_new_cont(pos),
+            "try" => self.form_try(pos),
+            "with-handler" => self.form_with_handler(pos),
+            "with-intercept" | "with-observe" => self.form_with_intercept(pos, &head),
             "catch" | "finally" => Err(ParseError::new(pos, format!("`{head}` only appears inside `try`"))),
             "else" => Err(ParseError::new(pos, "`else` only appears as a `with-handler` clause")),
             _ => unreachable!("keyword {head} handled above"),
         }
     }
 
+    #[inline(never)]
+    fn form_let(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let b = |e: Expr| Box::new(e);
+        self.expect_lparen("the bindings of `let`")?;
+        let mut binds = Vec::new();
+        while !self.at_rparen() {
+            let bpos = self.expect_lparen("a `let` binding `(name value)`")?;
+            let name = self.var("the bound name")?;
+            let value = self.expr()?;
+            self.expect_rparen("a `let` binding")?;
+            binds.push((bpos, name, value));
+        }
+        self.bump()?;
+        if binds.is_empty() {
+            return Err(ParseError::new(pos, "`let` needs at least one binding"));
+        }
+        let mut body = self.body(pos, "`let`")?;
+        // `(let ((x a) (y b)) e)` is `(let ((x a)) (let ((y b)) e))`.
+        while let Some((bpos, name, value)) = binds.pop() {
+            let at = if binds.is_empty() { pos } else { bpos };
+            body = self.node(at, ExprKind::Let { name, value: b(value), body: b(body) });
+        }
+        Ok(body)
+    }
+
+    #[inline(never)]
+    fn form_do(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let mut es = Vec::new();
+        while !self.at_rparen() {
+            if self.at_end() {
+                return self.err("expected `)` to close `(do ...)`, found end of input");
+            }
+            es.push(self.expr()?);
+        }
+        self.bump()?;
+        if es.is_empty() {
+            return Err(ParseError::new(pos, "`do` needs at least one expression"));
+        }
+        Ok(self.node(pos, ExprKind::Do(es)))
+    }
+
+    #[inline(never)]
+    fn form_if(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let b = |e: Expr| Box::new(e);
+        let mut es = self.args_exact(3, "if", pos)?;
+        let els = es.pop().unwrap();
+        let then = es.pop().unwrap();
+        let cond = es.pop().unwrap();
+        Ok(self.node(pos, ExprKind::If { cond: b(cond), then: b(then), els: b(els) }))
+    }
+
+    #[inline(never)]
+    fn form_fn(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let b = |e: Expr| Box::new(e);
+        let params = self.params("the parameters of `fn`")?;
+        let body = self.body(pos, "`fn`")?;
+        Ok(self.node(pos, ExprKind::Fn(Lambda { params, body: b(body) })))
+    }
+
+    #[inline(never)]
+    fn form_letrec(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let b = |e: Expr| Box::new(e);
+        self.expect_lparen("the functions of `letrec`")?;
+        let mut funs: Vec<FunDef> = Vec::new();
+        while !self.at_rparen() {
+            let fpos = self.expect_lparen("a `letrec` function `(name (params) body)`")?;
+            let npos = self.pos();
+            let name = self.var("a function name")?;
+            if funs.iter().any(|f| f.name == name) {
+                return Err(ParseError::new(npos, format!("`{name}` is defined twice in one `letrec`")));
+            }
+            let params = self.params("the parameters of a `letrec` function")?;
+            let body = self.body(fpos, "a `letrec` function")?;
+            funs.push(FunDef { name, lambda: Lambda { params, body: b(body) } });
+        }
+        self.bump()?;
+        if funs.is_empty() {
+            return Err(ParseError::new(pos, "`letrec` needs at least one function"));
+        }
+        let body = self.body(pos, "`letrec`")?;
+        Ok(self.node(pos, ExprKind::Letrec { funs, body: b(body) }))
+    }
+
+    #[inline(never)]
+    fn form_emit(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let b = |e: Expr| Box::new(e);
+        let mut es = self.args_exact(1, "emit", pos)?;
+        Ok(self.node(pos, ExprKind::Emit(b(es.pop().unwrap()))))
+    }
+
+    #[inline(never)]
+    fn form_raise(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let b = |e: Expr| Box::new(e);
+        let mut es = self.args_exact(1, "raise", pos)?;
+        Ok(self.node(pos, ExprKind::Raise(b(es.pop().unwrap()))))
+    }
+
+    #[inline(never)]
+    fn form_effect(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let b = |e: Expr| Box::new(e);
+        let label = self.label()?;
+        let mut es = self.args_exact(1, "effect L", pos)?;
+        Ok(self.node(pos, ExprKind::MakeEffect { label, arg: b(es.pop().unwrap()) }))
+    }
+
+    #[inline(never)]
+    fn form_perform(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let b = |e: Expr| Box::new(e);
+        // `(perform x e)` with a non-label `x` is a mistyped label, not a two-argument form.
+        let two = matches!(self.peek(), Some(Tok::Atom(_))) && !matches!(self.peek_at(1), Some(Tok::RParen) | None);
+        if matches!(self.peek(), Some(Tok::Atom(a)) if Label::is_valid(a)) || two {
+            let label = self.label()?;
+            let mut es = self.args_exact(1, "perform L", pos)?;
+            Ok(self.node(pos, ExprKind::Perform { label, arg: b(es.pop().unwrap()) }))
+        } else {
+            let mut es = self.args_exact(1, "perform", pos)?;
+            Ok(self.node(pos, ExprKind::PerformValue(b(es.pop().unwrap()))))
+        }
+    }
+
+    #[inline(never)]
+    fn form_resume(&mut self, pos: Pos, head: &str) -> Result<Expr, ParseError> {
+        let b = |e: Expr| Box::new(e);
+        let mut es = self.args_exact(2, head, pos)?;
+        let arg = es.pop().unwrap();
+        let k = es.pop().unwrap();
+        let mode = if head.starts_with("resume") { ResumeMode::Resume } else { ResumeMode::Transfer };
+        let throw = head.ends_with("-throw");
+        Ok(self.node(pos, ExprKind::Resume { mode, throw, k: b(k), arg: b(arg) }))
+    }
+
+    #[inline(never)]
+    fn form_pass(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let b = |e: Expr| Box::new(e);
+        let k = self.expr()?;
+        let effect = if self.at_rparen() { None } else { Some(b(self.expr()?)) };
+        self.expect_rparen("`(pass k [effect])`")?;
+        Ok(self.node(pos, ExprKind::Pass { k: b(k), effect }))
+    }
+
+    #[inline(never)]
+    fn form_new_cont(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let b = |e: Expr| Box::new(e);
+        let func = self.expr()?;
+        let envelope = if self.at_rparen() { None } else { Some(b(self.expr()?)) };
+        self.expect_rparen("`(new-cont f [k])`")?;
+        Ok(self.node(pos, ExprKind::NewCont { func: b(func), envelope }))
+    }
+
+    #[inline(never)]
+    fn form_try(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let body = self.expr()?;
+        let mut catch = None;
+        let mut finally = None;
+        if self.at_form("catch") {
+            let cpos = self.expect_lparen("`catch`")?;
+            self.bump()?;
+            let x = self.var("the caught error's name")?;
+            let h = self.body(cpos, "`catch`")?;
+            catch = Some((x, h));
+        }
+        if self.at_form("finally") {
+            let fpos = self.expect_lparen("`finally`")?;
+            self.bump()?;
+            finally = Some(self.body(fpos, "`finally`")?);
+        }
+        if catch.is_none() && finally.is_none() {
+            return self.err("`try` needs a `(catch x ...)` or a `(finally ...)` after its body");
+        }
+        self.expect_rparen("`try` (its body is one expression; use `do` for several)")?;
+        Ok(self.node(pos, ExprKind::Try(Box::new(TryExpr { body, catch, finally }))))
+    }
+
+    #[inline(never)]
+    fn form_with_handler(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let (name, only, clauses) = self.handler_head(pos)?;
+        let body = self.body(pos, "`with-handler`")?;
+        Ok(self.node(pos, ExprKind::WithHandler(Box::new(HandlerExpr { name, only, clauses, body }))))
+    }
+
+    /// A handler's options and clauses, up to its body.
+    #[inline(never)]
+    #[allow(clippy::type_complexity)]
+    fn handler_head(&mut self, pos: Pos) -> Result<(Option<String>, Option<Vec<Label>>, Vec<Clause>), ParseError> {
+        let mut name = None;
+        let mut only = None;
+        loop {
+            match self.peek() {
+                Some(Tok::Atom(a)) if a == ":name" => {
+                    self.bump()?;
+                    name = Some(self.string("the handler name")?);
+                }
+                Some(Tok::Atom(a)) if a == ":only" => {
+                    self.bump()?;
+                    only = Some(self.labels()?);
+                }
+                Some(Tok::Atom(a)) if a.starts_with(':') => {
+                    let a = a.clone();
+                    return self.err(format!("unknown option `{a}` (expected `:name` or `:only`)"));
+                }
+                _ => break,
+            }
+        }
+        self.expect_lparen("the clause list of `with-handler`")?;
+        let mut clauses: Vec<Clause> = Vec::new();
+        while !self.at_rparen() {
+            let cpos = self.expect_lparen("a clause `(Label (x k) body)`")?;
+            let lpos = self.pos();
+            let label = match self.peek() {
+                Some(Tok::Atom(a)) if a == "else" => {
+                    self.bump()?;
+                    None
+                }
+                _ => Some(self.label()?),
+            };
+            if clauses.iter().any(|c| c.label == label) {
+                let what = label.as_ref().map_or("else".to_string(), |l| l.0.clone());
+                return Err(ParseError::new(lpos, format!("two clauses for `{what}`")));
+            }
+            self.expect_lparen("the clause parameters `(x k)`")?;
+            let param = self.var("the clause's payload parameter")?;
+            let kpos = self.pos();
+            let k = self.var("the clause's continuation parameter")?;
+            if k == param {
+                return Err(ParseError::new(kpos, "clause parameters must differ"));
+            }
+            self.expect_rparen("the clause parameters (exactly `(x k)`)")?;
+            let body = self.body(cpos, "a clause")?;
+            clauses.push(Clause { label, param, k, body });
+        }
+        self.bump()?;
+        if clauses.is_empty() {
+            return Err(ParseError::new(pos, "`with-handler` needs at least one clause"));
+        }
+        // The catch-all goes last in the canonical form.
+        if let Some(i) = clauses.iter().position(|c| c.label.is_none()) {
+            let c = clauses.remove(i);
+            clauses.push(c);
+        }
+        Ok((name, only, clauses))
+    }
+
+    #[inline(never)]
+    fn form_with_intercept(&mut self, pos: Pos, head: &str) -> Result<Expr, ParseError> {
+        let kind = if head == "with-intercept" { InterceptKind::Intercept } else { InterceptKind::Observe };
+        let mut only = None;
+        if matches!(self.peek(), Some(Tok::Atom(a)) if a == ":only") {
+            self.bump()?;
+            only = Some(self.labels()?);
+        }
+        let func = self.expr()?;
+        let body = self.body(pos, &format!("`{head}`"))?;
+        Ok(self.node(pos, ExprKind::WithIntercept(Box::new(InterceptExpr { kind, only, func, body }))))
+    }
     /// Renumber `e` in pre-order and return the source map for the new ids.
     pub fn finish(&mut self, e: &mut Expr) -> SourceMap {
         let mut spans = Vec::with_capacity(self.spans.len());
