@@ -1,5 +1,10 @@
 //! Differential testing of the kont engines, and the library behind the
-//! `kont` command: running programs, checking `.kont` scripts.
+//! `kont` command: running programs, checking `.kont` scripts, generating
+//! random programs, comparing the engines on them, shrinking mismatches.
 
+pub mod campaign;
 pub mod corpus;
 pub mod engines;
+pub mod gen;
+pub mod oracle;
+pub mod shrink;

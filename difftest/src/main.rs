@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod difftest;
+
 use clap::{Parser, Subcommand};
 use kont_difftest::{corpus, engines};
 use kont_spec::{check_program, parse_program, Engine, Limits, Outcome, RunOptions};
@@ -39,6 +41,31 @@ enum Command {
         #[arg(long, default_value_t = Limits::DEFAULT.depth)]
         depth: u32,
     },
+    /// Differential testing: the corpus on both engines, then a campaign of
+    /// random programs compared on both engines.
+    Difftest {
+        /// Number of random programs (default 20,000).
+        #[arg(long)]
+        cases: Option<u64>,
+        /// Campaign seed (default: from the clock; printed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Save a mismatch, shrunk, as corpus/regressions/<hash>.kont.
+        #[arg(long)]
+        save: bool,
+        /// Print the summary as one JSON object (the last line).
+        #[arg(long)]
+        json: bool,
+        /// Skip the corpus check.
+        #[arg(long)]
+        no_corpus: bool,
+        /// Corpus directory checked first.
+        #[arg(long, default_value = "corpus")]
+        corpus: PathBuf,
+    },
     /// Run every assertion of the given `.kont` files or directories.
     Check {
         #[arg(required = true)]
@@ -55,6 +82,9 @@ fn main() -> ExitCode {
             run(file, &engine, trace, json, Limits { fuel, depth })
         }
         Command::Check { paths, engine } => check(&paths, &engine),
+        Command::Difftest { cases, seed, jobs, save, json, no_corpus, corpus } => {
+            difftest::run(difftest::Args { cases, seed, jobs, save, json, no_corpus, corpus })
+        }
     }
 }
 

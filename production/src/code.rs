@@ -137,7 +137,10 @@ pub enum Op {
         def: u32,
     },
     TryEnd,
-    CatchEnd,
+    /// The catch code of try `def` finished with its value on the stack.
+    CatchEnd {
+        def: u32,
+    },
     FinallyEnd,
 }
 

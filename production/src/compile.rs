@@ -433,7 +433,7 @@ impl<'p> Compiler<'p> {
                     self.emit(Op::SetLocal(slot));
                     self.expr(h, false);
                     self.unbind(1);
-                    self.emit(Op::CatchEnd);
+                    self.emit(Op::CatchEnd { def });
                     to_after.push(self.emit(Op::Jump(0)));
                 }
                 if let Some(f) = &t.finally {

@@ -465,10 +465,20 @@ impl<'c, 'p> Machine<'c, 'p> {
                             compare(op, x, y)
                         }
                         _ => {
-                            self.materialize(a, b);
-                            self.prim(op, 2, node)?;
-                            // Comparisons return bools (or raised above).
-                            matches!(self.pop(), Value::Bool(true))
+                            let vb = self.take_arg(b);
+                            let va = self.take_arg(a);
+                            match crate::prim::compare(op, &va, &vb) {
+                                Ok(c) => {
+                                    self.rule(Rule::EPrim);
+                                    c
+                                }
+                                // A raise ends this instruction, caught or not.
+                                Err(e) => {
+                                    self.rule(Rule::EPrimType);
+                                    self.fail(e, node)?;
+                                    continue;
+                                }
+                            }
                         }
                     };
                     self.rule(Rule::EIf);
@@ -560,9 +570,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                         self.start_finally(def, crate::fiber::Completion::Value(v));
                     }
                 }
-                Op::CatchEnd => {
-                    if let Some(Frame::Try { def, phase: TryPhase::Catch, .. }) = self.frames.last() {
-                        let def = *def;
+                Op::CatchEnd { def } => {
+                    // Only this try's own frame: an enclosing try may also be in its catch phase.
+                    if let Some(Frame::Try { def: top, phase: TryPhase::Catch, .. }) = self.frames.last() {
+                        if *top != def {
+                            continue;
+                        }
                         self.frames.pop();
                         let v = self.pop();
                         self.start_finally(def, crate::fiber::Completion::Value(v));

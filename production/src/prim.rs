@@ -50,6 +50,31 @@ pub fn equal(a: &Value, b: &Value) -> Result<bool, ()> {
     })
 }
 
+/// The comparison primitives (`=` `!=` `<` `<=` `>` `>=`): the result, or the
+/// `type-error` to raise (E-Prim-Type).
+pub fn compare(op: Prim, a: &Value, b: &Value) -> Result<bool, kont_spec::ValueView> {
+    let name = op.name();
+    if matches!(op, Prim::Eq | Prim::Ne) {
+        return match equal(a, b) {
+            Ok(eq) => Ok(eq == (op == Prim::Eq)),
+            Err(()) => Err(equality_on_functions(name)),
+        };
+    }
+    let ord = match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Str(x), Value::Str(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Int(_), _) => return Err(type_error(name, 2, "int", b.type_name())),
+        (Value::Str(_), _) => return Err(type_error(name, 2, "str", b.type_name())),
+        _ => return Err(type_error(name, 1, "int or str", a.type_name())),
+    };
+    Ok(match op {
+        Prim::Lt => ord.is_lt(),
+        Prim::Le => ord.is_le(),
+        Prim::Gt => ord.is_gt(),
+        _ => ord.is_ge(),
+    })
+}
+
 impl Machine<'_, '_> {
     /// Apply `op` to its `argc` arguments on top of the stack.
     pub fn prim(&mut self, op: Prim, argc: u32, n: NodeId) -> Flow {
@@ -130,28 +155,13 @@ impl Machine<'_, '_> {
                     }
                 }
             }
-            Prim::Eq | Prim::Ne => match equal(arg!(0), arg!(1)) {
-                Ok(eq) => Value::Bool(eq == (op == Prim::Eq)),
-                Err(()) => {
+            Prim::Eq | Prim::Ne | Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge => match compare(op, arg!(0), arg!(1)) {
+                Ok(b) => Value::Bool(b),
+                Err(e) => {
                     self.rule(Rule::EPrimType);
-                    return self.fail(equality_on_functions(name), n);
+                    return self.fail(e, n);
                 }
             },
-            Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge => {
-                let ord = match (arg!(0), arg!(1)) {
-                    (Value::Int(a), Value::Int(b)) => a.cmp(b),
-                    (Value::Str(a), Value::Str(b)) => a.as_bytes().cmp(b.as_bytes()),
-                    (Value::Int(_), _) => bad!(1, "int"),
-                    (Value::Str(_), _) => bad!(1, "str"),
-                    _ => bad!(0, "int or str"),
-                };
-                Value::Bool(match op {
-                    Prim::Lt => ord.is_lt(),
-                    Prim::Le => ord.is_le(),
-                    Prim::Gt => ord.is_gt(),
-                    _ => ord.is_ge(),
-                })
-            }
             Prim::Not => Value::Bool(!boolean!(0)),
             Prim::And | Prim::Or => {
                 let (a, b) = (boolean!(0), boolean!(1));

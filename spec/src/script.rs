@@ -9,7 +9,8 @@
 //!     (with-handler ((Ping (x k) (+ 1 (resume k x)))) (perform Ping 41)))
 //!   (value 42)                              ; or (error "tag") / (error "tag" payload) / (exhausted fuel)
 //!   (output)                                ; optional: exact emitted values
-//!   (trace "perform d1 Ping 41" ...))       ; optional: exact compact trace
+//!   (trace "perform d1 Ping 41" ...)        ; optional: exact compact trace
+//!   (fuel-spent 12))                        ; optional: exact fuel spent
 //! ```
 //!
 //! `(before e)` names a program run first, in its own run; its final value is
@@ -50,6 +51,8 @@ pub struct Case {
     pub outcome: ExpectOutcome,
     pub output: Option<Vec<ValueView>>,
     pub trace: Option<Vec<String>>,
+    /// Exact fuel spent (SPEC.md §9.1).
+    pub spent: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -98,6 +101,11 @@ impl Case {
         if let Some(want) = &self.output {
             if want != &r.output {
                 fails.push(format!("expected output {}, got {}", show_list(want), show_list(&r.output)));
+            }
+        }
+        if let Some(want) = self.spent {
+            if want != r.steps {
+                fails.push(format!("expected {want} fuel spent, got {}", r.steps));
             }
         }
         if let Some(want) = &self.trace {
@@ -175,6 +183,7 @@ fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
     let mut outcome = None;
     let mut output = None;
     let mut trace = None;
+    let mut spent = None;
     while !cur.at_rparen() {
         let fpos = cur.expect_lparen("a test clause")?;
         let (word, wpos) = cur.atom("a test clause name")?;
@@ -243,6 +252,10 @@ fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
                     }
                 });
             }
+            "fuel-spent" => {
+                spent = Some(cur.int("the fuel spent")?.max(0) as u64);
+                cur.expect_rparen("`(fuel-spent n)`")?;
+            }
             "output" => {
                 let mut vs = Vec::new();
                 while !cur.at_rparen() {
@@ -283,7 +296,7 @@ fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
             format!("test {name:?} expects no outcome: add `(value ...)`, `(error ...)` or `(exhausted ...)`"),
         ));
     };
-    Ok(Case { name, pos, rules, fuel, depth, program, map, before, outcome, output, trace })
+    Ok(Case { name, pos, rules, fuel, depth, program, map, before, outcome, output, trace, spent })
 }
 
 /// All `.kont` files under `path` (a file or a directory), sorted.

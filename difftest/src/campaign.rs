@@ -1,0 +1,270 @@
+//! A difftest campaign: generate cases from a seed, check each on both
+//! engines, count what happened, and on the first mismatch shrink it and
+//! report it (optionally saving it as a regression case).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use kont_spec::syntax::print_program;
+use kont_spec::{Engine, Outcome, Program, Rule, RunOptions};
+use serde::Serialize;
+
+use crate::gen::{self, Case, Rng};
+use crate::oracle::{check, Class, Coverage, Discard, Mismatch, Verdict};
+use crate::shrink::shrink;
+
+/// The seed of case `i` of a campaign seeded with `seed`.
+pub fn case_seed(seed: u64, i: u64) -> u64 {
+    seed ^ i.wrapping_mul(0xD6E8_FEB8_6659_FD93)
+}
+
+/// Case `i` of the campaign seeded with `seed`.
+pub fn case_at(seed: u64, i: u64) -> Case {
+    gen::case(&mut Rng::new(case_seed(seed, i)))
+}
+
+#[derive(Clone)]
+pub struct Config<'a> {
+    pub cases: u64,
+    pub seed: u64,
+    pub jobs: usize,
+    /// Where to save a found mismatch as a regression case.
+    pub save: Option<PathBuf>,
+    /// Called every so often with the number of cases done.
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+/// A mismatch, shrunk.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub index: u64,
+    pub seed: u64,
+    pub original: Program,
+    pub shrunk: Program,
+    pub before: Option<Program>,
+    pub mismatch: Mismatch,
+    pub saved: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Counts {
+    pub run: u64,
+    pub values: u64,
+    pub errors: u64,
+    pub fuel: u64,
+    pub discard_depth: u64,
+    pub discard_no_previous: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub seed: u64,
+    pub counts: Counts,
+    pub elapsed: Duration,
+    pub coverage: Coverage,
+    pub found: Option<Found>,
+}
+
+impl Report {
+    pub fn programs_per_second(&self) -> f64 {
+        self.counts.run as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Rules no engine fired.
+    pub fn unhit(&self) -> Vec<Rule> {
+        Rule::ALL
+            .iter()
+            .copied()
+            .filter(|r| self.coverage.reference.get(*r) == 0 && self.coverage.vm.get(*r) == 0)
+            .collect()
+    }
+
+    /// Rules fired fewer than `n` times by the reference.
+    pub fn rare(&self, n: u64) -> Vec<(Rule, u64)> {
+        Rule::ALL.iter().map(|r| (*r, self.coverage.reference.get(*r))).filter(|(_, c)| *c < n).collect()
+    }
+}
+
+/// Run a campaign on `reference` and `vm`.
+pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Report {
+    let start = Instant::now();
+    let next = AtomicU64::new(0);
+    let done = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let first_bad: Mutex<Option<(u64, Case, Mismatch)>> = Mutex::new(None);
+    let totals = Mutex::new((Counts::default(), Coverage::default()));
+    std::thread::scope(|scope| {
+        for _ in 0..config.jobs.max(1) {
+            scope.spawn(|| {
+                let mut counts = Counts::default();
+                let mut cov = Coverage::default();
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= config.cases {
+                        break;
+                    }
+                    let case = case_at(config.seed, i);
+                    counts.run += 1;
+                    match check(&case, reference, vm, &mut cov) {
+                        Verdict::Agree(Class::Value) => counts.values += 1,
+                        Verdict::Agree(Class::Error) => counts.errors += 1,
+                        Verdict::Agree(Class::Fuel) => counts.fuel += 1,
+                        Verdict::Discard(Discard::Depth) => counts.discard_depth += 1,
+                        Verdict::Discard(Discard::NoPrevious) => counts.discard_no_previous += 1,
+                        Verdict::Mismatch(m) => {
+                            let mut bad = first_bad.lock().unwrap();
+                            if bad.as_ref().is_none_or(|(j, _, _)| i < *j) {
+                                *bad = Some((i, case, m));
+                            }
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if let Some(p) = config.progress {
+                        if d % 256 == 0 {
+                            p(d);
+                        }
+                    }
+                }
+                let mut t = totals.lock().unwrap();
+                add_counts(&mut t.0, &counts);
+                t.1.reference.add(&cov.reference);
+                t.1.vm.add(&cov.vm);
+            });
+        }
+    });
+    let elapsed = start.elapsed();
+    let (counts, coverage) = totals.into_inner().unwrap();
+    let found = first_bad.into_inner().unwrap().map(|(index, case, mismatch)| {
+        let shrunk = shrink_case(&case, reference, vm);
+        let mismatch =
+            match check(&Case { program: shrunk.clone(), ..case.clone() }, reference, vm, &mut Coverage::default()) {
+                Verdict::Mismatch(m) => m,
+                _ => mismatch,
+            };
+        let saved = config.save.as_ref().map(|dir| save(dir, &shrunk, case.before.as_ref(), &case, reference));
+        Found {
+            index,
+            seed: case_seed(config.seed, index),
+            original: case.program,
+            shrunk,
+            before: case.before,
+            mismatch,
+            saved,
+        }
+    });
+    Report { seed: config.seed, counts, elapsed, coverage, found }
+}
+
+fn add_counts(a: &mut Counts, b: &Counts) {
+    a.run += b.run;
+    a.values += b.values;
+    a.errors += b.errors;
+    a.fuel += b.fuel;
+    a.discard_depth += b.discard_depth;
+    a.discard_no_previous += b.discard_no_previous;
+}
+
+/// Shrink a failing case's program while the engines still disagree.
+pub fn shrink_case(case: &Case, reference: &dyn Engine, vm: &dyn Engine) -> Program {
+    shrink(&case.program, 3_000, |p| {
+        let c = Case { program: p.clone(), ..case.clone() };
+        matches!(check(&c, reference, vm, &mut Coverage::default()), Verdict::Mismatch(_))
+    })
+}
+
+/// A short stable hash of a program's text, for regression file names.
+fn short_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{:08x}", h >> 32)
+}
+
+/// Save a shrunk mismatch as `<dir>/<hash>.kont`, asserting the reference's outcome.
+pub fn save(dir: &Path, program: &Program, before: Option<&Program>, case: &Case, reference: &dyn Engine) -> PathBuf {
+    let text = print_program(program);
+    let c = Case { program: program.clone(), ..case.clone() };
+    let r = match &c.before {
+        None => reference.run(&c.program, c.limits, RunOptions { trace: true }),
+        Some(first) => reference.run_after(first, &c.program, c.limits, RunOptions { trace: true }).expect("a value"),
+    };
+    let hash = short_hash(&text);
+    let mut out =
+        format!(";; Found by `kont difftest`; the reference's behaviour is asserted.\n(test \"regression {hash}\"\n");
+    out.push_str(&format!("  (limits :fuel {} :depth {})\n", c.limits.fuel, c.limits.depth));
+    if let Some(b) = before {
+        out.push_str(&format!("  (before\n    {})\n", indent(&print_program(b))));
+    }
+    out.push_str(&format!("  (program\n    {})\n", indent(&text)));
+    out.push_str(&format!(
+        "  {}\n",
+        match &r.outcome {
+            Outcome::Value { value } => format!("(value {value})"),
+            Outcome::Error { error, .. } => match error {
+                kont_spec::ValueView::Error { tag, payload } => {
+                    format!("(error {} {payload})", kont_spec::syntax::quote_str(tag))
+                }
+                other => format!("(value {other})"),
+            },
+            Outcome::Exhausted { resource } => format!("(exhausted {})", resource.name()),
+        }
+    ));
+    let outputs: Vec<String> = r.output.iter().map(|v| v.to_string()).collect();
+    out.push_str(&format!("  (output {})\n", outputs.join(" ")));
+    out.push_str(&format!("  (fuel-spent {})\n", r.steps));
+    let lines: Vec<String> =
+        r.trace.iter().map(|e| format!("    {}", kont_spec::syntax::quote_str(&e.to_string()))).collect();
+    out.push_str(&format!("  (trace\n{}))\n", lines.join("\n")));
+    std::fs::create_dir_all(dir).expect("regressions directory");
+    let path = dir.join(format!("{hash}.kont"));
+    std::fs::write(&path, out).expect("write regression");
+    path
+}
+
+fn indent(text: &str) -> String {
+    text.trim_end().replace('\n', "\n    ")
+}
+
+/// The campaign's summary as one JSON object.
+#[derive(Serialize)]
+pub struct JsonSummary {
+    pub seed: u64,
+    pub cases: u64,
+    pub values: u64,
+    pub errors: u64,
+    pub fuel_exhausted: u64,
+    pub discarded: u64,
+    pub mismatches: u64,
+    pub seconds: f64,
+    pub programs_per_second: f64,
+    pub rules_never_hit: Vec<&'static str>,
+    pub rule_hits_reference: Vec<(&'static str, u64)>,
+    pub rule_hits_vm: Vec<(&'static str, u64)>,
+    pub mismatch: Option<String>,
+}
+
+impl Report {
+    pub fn json(&self) -> JsonSummary {
+        let hits = |c: &kont_spec::RuleCounts| Rule::ALL.iter().map(|r| (r.name(), c.get(*r))).collect();
+        JsonSummary {
+            seed: self.seed,
+            cases: self.counts.run,
+            values: self.counts.values,
+            errors: self.counts.errors,
+            fuel_exhausted: self.counts.fuel,
+            discarded: self.counts.discard_depth + self.counts.discard_no_previous,
+            mismatches: self.found.is_some() as u64,
+            seconds: self.elapsed.as_secs_f64(),
+            programs_per_second: self.programs_per_second(),
+            rules_never_hit: self.unhit().iter().map(|r| r.name()).collect(),
+            rule_hits_reference: hits(&self.coverage.reference),
+            rule_hits_vm: hits(&self.coverage.vm),
+            mismatch: self.found.as_ref().map(|f| f.mismatch.first.clone()),
+        }
+    }
+}

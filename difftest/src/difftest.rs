@@ -1,0 +1,143 @@
+//! `kont difftest`: the corpus on both engines, then a campaign.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use kont_difftest::campaign::{self, Config, Report};
+use kont_difftest::corpus;
+use kont_spec::syntax::print_program;
+use kont_spec::Engine;
+
+pub struct Args {
+    pub cases: Option<u64>,
+    pub seed: Option<u64>,
+    pub jobs: Option<usize>,
+    pub save: bool,
+    pub json: bool,
+    pub no_corpus: bool,
+    pub corpus: PathBuf,
+}
+
+pub fn run(a: Args) -> ExitCode {
+    let reference: &dyn Engine = &kont_reference::Reference;
+    let vm: &dyn Engine = &kont_vm::Vm;
+    if !a.no_corpus {
+        match check_corpus(&a.corpus, reference, vm) {
+            Ok((passed, 0)) => eprintln!("corpus: {passed} passed, 0 failed (both engines agree)"),
+            Ok((passed, failed)) => {
+                eprintln!("corpus: {passed} passed, {failed} failed");
+                return ExitCode::from(1);
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let seed =
+        a.seed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64));
+    let cases = a.cases.unwrap_or(20_000);
+    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    eprintln!("campaign: {cases} programs, seed {seed}, {jobs} job(s)");
+    let bar = ProgressBar::new(cases);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} programs  {per_sec}  eta {eta}").expect("template"),
+    );
+    let tick = |done: u64| bar.set_position(done);
+    let config =
+        Config { cases, seed, jobs, save: a.save.then(|| a.corpus.join("regressions")), progress: Some(&tick) };
+    let report = campaign::run(&config, reference, vm);
+    bar.finish_and_clear();
+    print_report(&report);
+    if a.json {
+        println!("{}", serde_json::to_string(&report.json()).expect("summary serializes"));
+    }
+    if report.found.is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn check_corpus(dir: &PathBuf, reference: &dyn Engine, vm: &dyn Engine) -> Result<(usize, usize), String> {
+    let scripts = corpus::load(std::slice::from_ref(dir)).map_err(|e| e.to_string())?;
+    let (mut passed, mut failed) = (0, 0);
+    for s in &scripts {
+        for case in &s.cases {
+            let rep = corpus::run_case(&s.path, case, &[reference, vm]);
+            if rep.passed() {
+                passed += 1;
+            } else {
+                failed += 1;
+                eprintln!("FAIL {}:{} {}", rep.file.display(), rep.line, rep.name);
+                for f in &rep.failures {
+                    eprintln!("  {f}");
+                }
+            }
+        }
+    }
+    Ok((passed, failed))
+}
+
+fn print_report(r: &Report) {
+    let c = &r.counts;
+    let discarded = c.discard_depth + c.discard_no_previous;
+    eprintln!(
+        "campaign: {} programs in {:.1}s ({:.0} programs/s): {} values, {} errors, {} out of fuel, \
+         {} discarded ({} depth limit, {} no first value), {} mismatch(es)",
+        c.run,
+        r.elapsed.as_secs_f64(),
+        r.programs_per_second(),
+        c.values,
+        c.errors,
+        c.fuel,
+        discarded,
+        c.discard_depth,
+        c.discard_no_previous,
+        r.found.is_some() as u8
+    );
+    let unhit = r.unhit();
+    if unhit.is_empty() {
+        eprintln!("rules: every SPEC.md rule fired");
+    } else {
+        let names: Vec<&str> = unhit.iter().map(|r| r.name()).collect();
+        eprintln!("rules never hit: {}", names.join(" "));
+    }
+    let rare = r.rare((c.run / 100).max(1));
+    if !rare.is_empty() {
+        let names: Vec<String> = rare.iter().map(|(r, n)| format!("{}={n}", r.name())).collect();
+        eprintln!("rules hit by under 1% of programs (reference counts): {}", names.join(" "));
+    }
+    if let Some(f) = &r.found {
+        eprintln!("\nMISMATCH at case {} (case seed {}): {}", f.index, f.seed, f.mismatch.first);
+        if let Some(b) = &f.before {
+            eprintln!("first run (its value is `prev`):\n{}", print_program(b));
+        }
+        eprintln!(
+            "shrunk program ({} nodes, from {}):\n{}",
+            f.shrunk.size(),
+            f.original.size(),
+            print_program(&f.shrunk)
+        );
+        let show = |x: &Result<kont_spec::RunResult, String>| match x {
+            Ok(r) => format!(
+                "{}  output {:?}  fuel {}",
+                r.outcome,
+                r.output.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+                r.steps
+            ),
+            Err(e) => e.clone(),
+        };
+        eprintln!("reference: {}", show(&f.mismatch.reference));
+        eprintln!("vm:        {}", show(&f.mismatch.vm));
+        let ctx = f.mismatch.trace_context(4);
+        if !ctx.is_empty() {
+            eprintln!("first differing trace event, with context:\n{ctx}");
+        }
+        if let Some(p) = &f.saved {
+            eprintln!("saved as {}", p.display());
+        }
+    }
+}

@@ -1,0 +1,796 @@
+//! Random well-scoped programs over the whole language.
+//!
+//! Programs are mostly well typed (ints flow through effects, handlers resume
+//! with ints), so runs go deep instead of stopping at the first type error;
+//! deliberate violations (double resume, unhandled effects, resuming a
+//! non-continuation, type errors…) come in at a low rate because errors must
+//! agree too. Swarm testing: each program enables a random subset of the
+//! features, so rare combinations get weight.
+
+mod source;
+
+pub use source::{Bytes, Rng, Source};
+
+use kont_spec::ast::*;
+use kont_spec::{Limits, Program};
+
+/// The labels programs use: few, so handlers overlap and filters matter.
+const LABELS: [&str; 3] = ["A", "B", "C"];
+
+/// Which parts of the language a program may use (swarm testing).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Features {
+    pub handlers: bool,
+    pub non_tail: bool,
+    pub transfer: bool,
+    pub throw: bool,
+    pub pass: bool,
+    pub reperform: bool,
+    pub abandon: bool,
+    pub filters: bool,
+    pub intercepts: bool,
+    pub observers: bool,
+    pub try_catch: bool,
+    pub finally: bool,
+    pub cells: bool,
+    pub stored: bool,
+    pub new_cont: bool,
+    pub functions: bool,
+    pub loops: bool,
+    pub emit: bool,
+    pub violations: bool,
+}
+
+impl Features {
+    /// Every feature on or off with probability 1/2; handlers nearly always on.
+    pub fn swarm(s: &mut impl Source) -> Features {
+        let mut f = || s.chance(50);
+        let mut x = Features {
+            handlers: true,
+            non_tail: f(),
+            transfer: f(),
+            throw: f(),
+            pass: f(),
+            reperform: f(),
+            abandon: f(),
+            filters: f(),
+            intercepts: f(),
+            observers: f(),
+            try_catch: f(),
+            finally: f(),
+            cells: f(),
+            stored: f(),
+            new_cont: f(),
+            functions: f(),
+            loops: f(),
+            emit: f(),
+            violations: f(),
+        };
+        x.handlers = s.chance(95);
+        // Some way to reactivate a continuation keeps handlers interesting.
+        if !(x.non_tail || x.transfer || x.throw || x.pass) {
+            x.transfer = true;
+        }
+        x
+    }
+
+    pub fn all() -> Features {
+        Features {
+            handlers: true,
+            non_tail: true,
+            transfer: true,
+            throw: true,
+            pass: true,
+            reperform: true,
+            abandon: true,
+            filters: true,
+            intercepts: true,
+            observers: true,
+            try_catch: true,
+            finally: true,
+            cells: true,
+            stored: true,
+            new_cont: true,
+            functions: true,
+            loops: true,
+            emit: true,
+            violations: true,
+        }
+    }
+}
+
+/// A generated test case: a program, maybe a first run whose value the
+/// program receives as `prev`, and the limits to run it under.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub program: Program,
+    pub before: Option<Program>,
+    pub limits: Limits,
+    pub features: Features,
+}
+
+/// The fuel generated programs run with.
+pub const FUEL: u64 = 20_000;
+
+/// Generate one case.
+pub fn case(s: &mut impl Source) -> Case {
+    let features = Features::swarm(s);
+    case_with(s, features)
+}
+
+/// Generate one case with the given features.
+pub fn case_with(s: &mut impl Source, features: Features) -> Case {
+    let size = 12 + s.below(60) as i32;
+    let mut g = G { s, f: features, budget: size, fresh: 0 };
+    // Now and then: a tight depth limit (R-Depth), or a second run (K-Stale).
+    let deep = g.f.violations && g.s.chance(3);
+    let stale = g.s.chance(2);
+    let body = if deep { g.deep_recursion() } else { g.top() };
+    let (program, before) = if stale {
+        let first = g.parking_program();
+        let mut p = Program::new(g.stale_user());
+        p.inputs = vec!["prev".into()];
+        (p, Some(Program::new(first)))
+    } else {
+        (Program::new(body), None)
+    };
+    let limits = Limits { fuel: FUEL, depth: if deep { 400 } else { 20_000 } };
+    Case { program, before, limits, features }
+}
+
+// ----- tiny constructors --------------------------------------------------
+
+fn e(kind: ExprKind) -> Expr {
+    Expr::new(kind)
+}
+fn int(i: i64) -> Expr {
+    e(ExprKind::Lit(Lit::Int(i)))
+}
+fn unit() -> Expr {
+    e(ExprKind::Lit(Lit::Unit))
+}
+fn string(s: &str) -> Expr {
+    e(ExprKind::Lit(Lit::Str(s.to_string())))
+}
+fn var(x: &str) -> Expr {
+    e(ExprKind::Var(x.to_string()))
+}
+fn prim(op: Prim, args: Vec<Expr>) -> Expr {
+    e(ExprKind::Prim { op, args })
+}
+fn let_(x: &str, value: Expr, body: Expr) -> Expr {
+    e(ExprKind::Let { name: x.to_string(), value: Box::new(value), body: Box::new(body) })
+}
+fn seq(mut es: Vec<Expr>) -> Expr {
+    if es.len() == 1 {
+        es.pop().unwrap()
+    } else {
+        e(ExprKind::Do(es))
+    }
+}
+fn if_(c: Expr, t: Expr, f: Expr) -> Expr {
+    e(ExprKind::If { cond: Box::new(c), then: Box::new(t), els: Box::new(f) })
+}
+fn func(params: &[&str], body: Expr) -> Expr {
+    e(ExprKind::Fn(Lambda { params: params.iter().map(|p| p.to_string()).collect(), body: Box::new(body) }))
+}
+fn call(f: Expr, args: Vec<Expr>) -> Expr {
+    e(ExprKind::Call { func: Box::new(f), args })
+}
+fn label(l: &str) -> Label {
+    Label(l.to_string())
+}
+fn effect(l: &str, arg: Expr) -> Expr {
+    e(ExprKind::MakeEffect { label: label(l), arg: Box::new(arg) })
+}
+fn perform(l: &str, arg: Expr) -> Expr {
+    e(ExprKind::Perform { label: label(l), arg: Box::new(arg) })
+}
+fn resume(mode: ResumeMode, throw: bool, k: Expr, arg: Expr) -> Expr {
+    e(ExprKind::Resume { mode, throw, k: Box::new(k), arg: Box::new(arg) })
+}
+fn error(tag: &str, payload: Expr) -> Expr {
+    prim(Prim::MakeError, vec![string(tag), payload])
+}
+fn emit(x: Expr) -> Expr {
+    e(ExprKind::Emit(Box::new(x)))
+}
+
+/// What a piece of code can see.
+#[derive(Clone, Default)]
+struct Scope {
+    /// Int-valued variables.
+    ints: Vec<String>,
+    /// Functions of int parameters returning ints: (name, arity).
+    fns: Vec<(String, usize)>,
+    /// Cells holding ints / holding continuations.
+    cells: Vec<String>,
+    kcells: Vec<String>,
+    /// Labels some enclosing handler takes (lexically).
+    handled: Vec<&'static str>,
+    /// Inside a clause: the continuation variable (for deliberate reuse).
+    clause_k: Option<String>,
+}
+
+struct G<'a, S: Source> {
+    s: &'a mut S,
+    f: Features,
+    budget: i32,
+    fresh: u32,
+}
+
+impl<S: Source> G<'_, S> {
+    fn name(&mut self, stem: &str) -> String {
+        self.fresh += 1;
+        format!("{stem}{}", self.fresh)
+    }
+
+    fn small(&mut self) -> i64 {
+        self.s.below(12) as i64 - 2
+    }
+
+    /// The whole program: cells, an outer handler set, then an int body.
+    fn top(&mut self) -> Expr {
+        let mut sc = Scope::default();
+        let mut binds: Vec<(String, Expr)> = Vec::new();
+        if self.f.cells {
+            let c = self.name("c");
+            binds.push((c.clone(), prim(Prim::NewCell, vec![int(0)])));
+            sc.cells.push(c);
+        }
+        if self.f.stored {
+            let kc = self.name("kc");
+            // A cell that always holds a continuation: at first a trivial unstarted one.
+            binds.push((kc.clone(), prim(Prim::NewCell, vec![new_cont(func(&["x"], var("x")), None)])));
+            sc.kcells.push(kc);
+        }
+        let mut body = self.int(&sc);
+        // Usually an outermost handler takes every label, so most performs are handled.
+        if self.f.handlers && self.s.chance(80) {
+            let all = LABELS.to_vec();
+            body = self.handler(&sc, body, &all, true);
+        }
+        // A parked continuation resumed at the end: late, foreign resumption.
+        if self.f.stored && self.s.chance(50) {
+            let kc = sc.kcells[0].clone();
+            body = prim(Prim::Add, vec![body, self.resume_stored(&sc, &kc)]);
+        }
+        for (x, v) in binds.into_iter().rev() {
+            body = let_(&x, v, body);
+        }
+        body
+    }
+
+    /// A deep non-tail recursion, to hit the depth limit.
+    fn deep_recursion(&mut self) -> Expr {
+        let f = self.name("deep");
+        let n = self.name("n");
+        let body = if_(
+            prim(Prim::Le, vec![var(&n), int(0)]),
+            int(0),
+            prim(Prim::Add, vec![int(1), call(var(&f), vec![prim(Prim::Sub, vec![var(&n), int(1)])])]),
+        );
+        e(ExprKind::Letrec {
+            funs: vec![FunDef { name: f.clone(), lambda: Lambda { params: vec![n], body: Box::new(body) } }],
+            body: Box::new(call(var(&f), vec![int(100_000)])),
+        })
+    }
+
+    /// A first run that returns a continuation (or a cell) to the next run.
+    fn parking_program(&mut self) -> Expr {
+        if self.s.chance(70) {
+            let body = seq(vec![perform("A", int(1)), int(2)]);
+            e(ExprKind::WithHandler(Box::new(HandlerExpr {
+                name: None,
+                only: None,
+                clauses: vec![Clause { label: Some(label("A")), param: "x".into(), k: "k".into(), body: var("k") }],
+                body,
+            })))
+        } else {
+            prim(Prim::NewCell, vec![int(self.small())])
+        }
+    }
+
+    /// The second run: use `prev`, another run's value.
+    fn stale_user(&mut self) -> Expr {
+        let uses = [
+            resume(ResumeMode::Resume, false, var("prev"), int(1)),
+            prim(Prim::IsLive, vec![var("prev")]),
+            prim(Prim::Get, vec![var("prev")]),
+        ];
+        let u = self.s.pick(&uses).clone();
+        e(ExprKind::Try(Box::new(TryExpr {
+            body: u,
+            catch: Some(("err".into(), prim(Prim::ErrorTag, vec![var("err")]))),
+            finally: None,
+        })))
+    }
+
+    fn leaf(&mut self, sc: &Scope) -> Expr {
+        if !sc.ints.is_empty() && self.s.chance(60) {
+            let x = self.s.pick(&sc.ints).clone();
+            return var(&x);
+        }
+        int(self.small())
+    }
+
+    /// An int-valued expression.
+    fn int(&mut self, sc: &Scope) -> Expr {
+        self.budget -= 1;
+        if self.budget <= 0 {
+            return self.leaf(sc);
+        }
+        kont_spec::deep::grow(|| self.int_node(sc))
+    }
+
+    fn int_node(&mut self, sc: &Scope) -> Expr {
+        let f = self.f;
+        let in_clause = sc.clause_k.is_some();
+        // (weight, enabled) per production.
+        let table: [(u32, bool); 17] = [
+            (6, true),                                  // 0 leaf
+            (8, true),                                  // 1 arithmetic
+            (5, true),                                  // 2 if
+            (6, true),                                  // 3 let
+            (5, true),                                  // 4 do with statements
+            (14, f.handlers && !sc.handled.is_empty()), // 5 perform
+            (14, f.handlers),                           // 6 with-handler
+            (4, f.intercepts),                          // 7 with-intercept
+            (3, f.observers),                           // 8 with-observe
+            (5, f.try_catch || f.finally),              // 9 try
+            (4, f.functions),                           // 10 fn / call
+            (3, f.loops),                               // 11 letrec loop
+            (4, f.cells && !sc.cells.is_empty()),       // 12 cell
+            (3, f.stored && !sc.kcells.is_empty()),     // 13 stored continuation
+            (3, f.new_cont),                            // 14 new-cont
+            (2, f.violations),                          // 15 violation
+            (2, f.violations && in_clause),             // 16 reuse the clause's k
+        ];
+        let total: u32 = table.iter().filter(|(_, on)| *on).map(|(w, _)| w).sum();
+        let mut r = self.s.below(total);
+        let mut choice = 0;
+        for (i, (w, on)) in table.iter().enumerate() {
+            if !on {
+                continue;
+            }
+            if r < *w {
+                choice = i;
+                break;
+            }
+            r -= w;
+        }
+        match choice {
+            0 => self.leaf(sc),
+            1 => {
+                let op = *self.s.pick(&[Prim::Add, Prim::Add, Prim::Sub, Prim::Mul, Prim::Div, Prim::Mod]);
+                let a = self.int(sc);
+                let b = if matches!(op, Prim::Div | Prim::Mod) && !f.violations {
+                    int(1 + self.s.below(4) as i64)
+                } else {
+                    self.int(sc)
+                };
+                prim(op, vec![a, b])
+            }
+            2 => {
+                let op = *self.s.pick(&[Prim::Lt, Prim::Le, Prim::Eq, Prim::Gt, Prim::Ne]);
+                let c = prim(op, vec![self.int(sc), self.int(sc)]);
+                let t = self.int(sc);
+                let e2 = self.int(sc);
+                if_(c, t, e2)
+            }
+            3 => {
+                let x = self.name("x");
+                let v = self.int(sc);
+                let mut inner = sc.clone();
+                inner.ints.push(x.clone());
+                let body = self.int(&inner);
+                let_(&x, v, body)
+            }
+            4 => {
+                let n = 1 + self.s.below(2);
+                let mut es: Vec<Expr> = (0..n).map(|_| self.stmt(sc)).collect();
+                es.push(self.int(sc));
+                seq(es)
+            }
+            5 => {
+                let l = *self.s.pick(&sc.handled);
+                let arg = self.int(sc);
+                perform(l, arg)
+            }
+            6 => {
+                let n = 1 + self.s.below(2) as usize;
+                let mut ls: Vec<&'static str> = Vec::new();
+                while ls.len() < n {
+                    let l = *self.s.pick(&LABELS);
+                    if !ls.contains(&l) {
+                        ls.push(l);
+                    }
+                }
+                let mut inner = sc.clone();
+                for l in &ls {
+                    if !inner.handled.contains(l) {
+                        inner.handled.push(l);
+                    }
+                }
+                inner.clause_k = None;
+                let body = self.int(&inner);
+                self.handler(sc, body, &ls, false)
+            }
+            7 | 8 => {
+                let body = self.int(sc);
+                self.intercept(sc, body, choice == 8)
+            }
+            9 => self.try_(sc),
+            10 => self.function_call(sc),
+            11 => self.counting_loop(sc),
+            12 => {
+                let c = self.s.pick(&sc.cells).clone();
+                if self.s.chance(50) {
+                    prim(Prim::Get, vec![var(&c)])
+                } else {
+                    let v = self.int(sc);
+                    seq(vec![prim(Prim::Set, vec![var(&c), v]), prim(Prim::Get, vec![var(&c)])])
+                }
+            }
+            13 => {
+                let kc = self.s.pick(&sc.kcells).clone();
+                self.resume_stored(sc, &kc)
+            }
+            14 => self.new_cont_use(sc),
+            15 => self.violation(sc),
+            _ => {
+                // Use the clause's continuation again: one-shot violations.
+                let k = sc.clause_k.clone().unwrap();
+                let v = self.int(sc);
+                resume(ResumeMode::Resume, false, var(&k), v)
+            }
+        }
+    }
+
+    /// A statement: evaluated for its effect.
+    fn stmt(&mut self, sc: &Scope) -> Expr {
+        let mut opts: Vec<u32> = vec![0];
+        if self.f.emit {
+            opts.extend([1, 1]);
+        }
+        if self.f.cells && !sc.cells.is_empty() {
+            opts.push(2);
+        }
+        if self.f.handlers && !sc.handled.is_empty() {
+            opts.push(3);
+        }
+        if self.f.stored && !sc.kcells.is_empty() {
+            opts.push(4);
+        }
+        match *self.s.pick(&opts) {
+            1 => {
+                let v = self.int(sc);
+                emit(v)
+            }
+            2 => {
+                let c = self.s.pick(&sc.cells).clone();
+                let v = self.int(sc);
+                prim(Prim::Set, vec![var(&c), v])
+            }
+            3 => {
+                let l = *self.s.pick(&sc.handled);
+                let v = self.int(sc);
+                perform(l, v)
+            }
+            4 => {
+                // Scheduler-like transport: resume a parked continuation from here.
+                let kc = self.s.pick(&sc.kcells).clone();
+                self.resume_stored(sc, &kc)
+            }
+            _ => self.int(sc),
+        }
+    }
+
+    /// `(with-handler …)` taking `labels`, around `body`. The outermost
+    /// handler (`total`) takes everything with plain resumes.
+    fn handler(&mut self, sc: &Scope, body: Expr, labels: &[&'static str], total: bool) -> Expr {
+        let mut clauses = Vec::new();
+        let else_clause = !total && self.s.chance(15);
+        for (i, l) in labels.iter().enumerate() {
+            if else_clause && i == labels.len() - 1 {
+                break;
+            }
+            let body = if total { self.simple_clause() } else { self.clause_body(sc, l, false) };
+            clauses.push(Clause { label: Some(label(l)), param: "x".into(), k: "k".into(), body });
+        }
+        if else_clause {
+            let body = self.clause_body(sc, "A", true);
+            clauses.push(Clause { label: None, param: "x".into(), k: "k".into(), body });
+        }
+        let only = if self.f.filters && !total && self.s.chance(30) {
+            // A filter that admits some of the labels (maybe none of the clauses').
+            let n = self.s.below(3) as usize;
+            Some((0..n).map(|_| label(*self.s.pick(&LABELS))).collect::<Vec<_>>())
+        } else {
+            None
+        };
+        let name = if self.s.chance(20) { Some(self.name("h")) } else { None };
+        e(ExprKind::WithHandler(Box::new(HandlerExpr { name, only, clauses, body })))
+    }
+
+    fn simple_clause(&mut self) -> Expr {
+        let v = prim(Prim::Add, vec![var("x"), int(self.small())]);
+        if self.f.non_tail && self.s.chance(50) {
+            resume(ResumeMode::Resume, false, var("k"), v)
+        } else {
+            resume(ResumeMode::Transfer, false, var("k"), v)
+        }
+    }
+
+    /// A clause body for `l`: it does something with `k`, once.
+    fn clause_body(&mut self, outer: &Scope, l: &str, is_else: bool) -> Expr {
+        let mut sc = outer.clone();
+        // The clause runs outside its handler: only outer handlers are in scope.
+        sc.ints.push(if is_else { "xv".into() } else { "x".into() });
+        sc.clause_k = Some("k".into());
+        let f = self.f;
+        let x = if is_else { prim(Prim::EffectPayload, vec![var("x")]) } else { var("x") };
+        let mut opts: Vec<u32> = Vec::new();
+        if f.non_tail {
+            opts.extend([0, 0, 1]);
+        }
+        if f.transfer {
+            opts.extend([2, 2, 3]);
+        }
+        if f.throw {
+            opts.extend([4, 5]);
+        }
+        if f.pass {
+            opts.extend([6, 7]);
+        }
+        if f.reperform && !outer.handled.is_empty() {
+            opts.push(8);
+        }
+        if f.abandon {
+            opts.push(9);
+        }
+        if f.stored && !outer.kcells.is_empty() {
+            opts.push(10);
+        }
+        if f.violations {
+            opts.push(11);
+        }
+        if opts.is_empty() {
+            opts.push(2);
+        }
+        let v = self.int(&sc);
+        let core = match *self.s.pick(&opts) {
+            // Non-tail: the clause gets the body's final value back.
+            0 => {
+                prim(Prim::Add, vec![v, resume(ResumeMode::Resume, false, var("k"), prim(Prim::Add, vec![x, int(1)]))])
+            }
+            1 => {
+                let r = self.name("r");
+                let mut inner = sc.clone();
+                inner.ints.push(r.clone());
+                let after = self.int(&inner);
+                let_(&r, resume(ResumeMode::Resume, false, var("k"), v), prim(Prim::Add, vec![var(&r), after]))
+            }
+            // Tail; sometimes nested, so the escape leaves a frame (P-Esc); sometimes from a helper.
+            2 => resume(ResumeMode::Transfer, false, var("k"), prim(Prim::Add, vec![x, v])),
+            3 => {
+                if self.s.chance(50) {
+                    prim(Prim::Add, vec![int(1), resume(ResumeMode::Transfer, false, var("k"), v)])
+                } else {
+                    call(func(&["kk"], resume(ResumeMode::Transfer, false, var("kk"), v)), vec![var("k")])
+                }
+            }
+            4 => resume(ResumeMode::Resume, true, var("k"), error("boom", v)),
+            5 => resume(ResumeMode::Transfer, true, var("k"), error("boom", v)),
+            6 => e(ExprKind::Pass { k: Box::new(var("k")), effect: None }),
+            7 => {
+                let l2 = *self.s.pick(&LABELS);
+                e(ExprKind::Pass { k: Box::new(var("k")), effect: Some(Box::new(effect(l2, v))) })
+            }
+            // Re-perform: a new dispatch from here; its answer comes back to the clause.
+            8 => {
+                let l2 = *self.s.pick(&outer.handled);
+                let mode = if f.transfer { ResumeMode::Transfer } else { ResumeMode::Resume };
+                resume(mode, false, var("k"), perform(l2, prim(Prim::Add, vec![x, v])))
+            }
+            // Return without resuming: k is abandoned.
+            9 => v,
+            // Park k for scheduler-like code elsewhere.
+            10 => {
+                let kc = self.s.pick(&outer.kcells).clone();
+                seq(vec![prim(Prim::Set, vec![var(&kc), var("k")]), v])
+            }
+            _ => e(ExprKind::Raise(Box::new(error("clause", v)))),
+        };
+        let _ = l;
+        let body = if self.s.chance(25) {
+            let st = self.stmt(&sc);
+            seq(vec![st, core])
+        } else {
+            core
+        };
+        if is_else {
+            let_("xv", prim(Prim::EffectPayload, vec![var("x")]), body)
+        } else {
+            body
+        }
+    }
+
+    /// An interceptor (replacing the effect) or observer around `body`.
+    fn intercept(&mut self, sc: &Scope, body: Expr, observe: bool) -> Expr {
+        let only = if self.f.filters && self.s.chance(30) { Some(vec![label(*self.s.pick(&LABELS))]) } else { None };
+        let mut fsc = sc.clone();
+        fsc.clause_k = None;
+        let f = if observe {
+            let st = if self.f.emit { emit(prim(Prim::EffectLabel, vec![var("e")])) } else { self.stmt(&fsc) };
+            func(&["e"], st)
+        } else {
+            let choice = self.s.below(if self.f.violations { 5 } else { 4 });
+            let result = match choice {
+                0 => var("e"),
+                1 => {
+                    let l = *self.s.pick(&LABELS);
+                    effect(l, prim(Prim::Add, vec![prim(Prim::EffectPayload, vec![var("e")]), int(1)]))
+                }
+                2 => {
+                    let st = self.stmt(&fsc);
+                    seq(vec![st, var("e")])
+                }
+                3 => {
+                    // The interceptor performs an effect itself (outside its boundary).
+                    if fsc.handled.is_empty() {
+                        var("e")
+                    } else {
+                        let l = *self.s.pick(&fsc.handled);
+                        let l2 = *self.s.pick(&LABELS);
+                        effect(l2, perform(l, prim(Prim::EffectPayload, vec![var("e")])))
+                    }
+                }
+                // Violations: a non-effect result, or an escape.
+                _ => {
+                    if self.s.chance(50) {
+                        int(3)
+                    } else {
+                        e(ExprKind::Raise(Box::new(error("interceptor", int(1)))))
+                    }
+                }
+            };
+            func(&["e"], result)
+        };
+        let kind = if observe { InterceptKind::Observe } else { InterceptKind::Intercept };
+        e(ExprKind::WithIntercept(Box::new(InterceptExpr { kind, only, func: f, body })))
+    }
+
+    fn try_(&mut self, sc: &Scope) -> Expr {
+        let body = if self.s.chance(30) {
+            let v = self.int(sc);
+            seq(vec![e(ExprKind::Raise(Box::new(error("t", v)))), int(0)])
+        } else {
+            self.int(sc)
+        };
+        let catch = if self.f.try_catch || !self.f.finally {
+            let err = self.name("err");
+            let h = if self.f.emit && self.s.chance(50) {
+                seq(vec![emit(prim(Prim::ErrorTag, vec![var(&err)])), self.int(sc)])
+            } else {
+                prim(Prim::Add, vec![int(100), self.int(sc)])
+            };
+            Some((err, h))
+        } else {
+            None
+        };
+        let finally = if self.f.finally && (catch.is_none() || self.s.chance(50)) { Some(self.stmt(sc)) } else { None };
+        let (catch, finally) =
+            if catch.is_none() && finally.is_none() { (None, Some(unit())) } else { (catch, finally) };
+        e(ExprKind::Try(Box::new(TryExpr { body, catch, finally })))
+    }
+
+    fn function_call(&mut self, sc: &Scope) -> Expr {
+        if !sc.fns.is_empty() && self.s.chance(50) {
+            let (f, arity) = self.s.pick(&sc.fns).clone();
+            let args = (0..arity).map(|_| self.int(sc)).collect();
+            return call(var(&f), args);
+        }
+        let f = self.name("f");
+        let arity = self.s.below(3) as usize;
+        let params: Vec<String> = (0..arity).map(|_| self.name("p")).collect();
+        let mut fsc = sc.clone();
+        fsc.ints.extend(params.iter().cloned());
+        fsc.clause_k = None;
+        let body = self.int(&fsc);
+        let ps: Vec<&str> = params.iter().map(String::as_str).collect();
+        let value = func(&ps, body);
+        let mut inner = sc.clone();
+        inner.fns.push((f.clone(), arity));
+        let args = (0..arity).map(|_| self.int(sc)).collect();
+        let use_ = prim(Prim::Add, vec![call(var(&f), args), self.int(&inner)]);
+        let_(&f, value, use_)
+    }
+
+    /// `(letrec ((loop (n acc) …)) (loop N 0))`: effects in a bounded loop.
+    fn counting_loop(&mut self, sc: &Scope) -> Expr {
+        let f = self.name("loop");
+        let n = self.name("n");
+        let acc = self.name("acc");
+        let mut inner = sc.clone();
+        inner.ints.extend([n.clone(), acc.clone()]);
+        inner.clause_k = None;
+        let step = self.int(&inner);
+        let body = if_(
+            prim(Prim::Le, vec![var(&n), int(0)]),
+            var(&acc),
+            call(var(&f), vec![prim(Prim::Sub, vec![var(&n), int(1)]), prim(Prim::Add, vec![var(&acc), step])]),
+        );
+        // Mostly short; now and then long enough to run out of fuel (R-Fuel).
+        let count = if self.s.chance(3) { 100_000 } else { 1 + self.s.below(6) as i64 };
+        e(ExprKind::Letrec {
+            funs: vec![FunDef { name: f.clone(), lambda: Lambda { params: vec![n, acc], body: Box::new(body) } }],
+            body: Box::new(call(var(&f), vec![int(count), int(0)])),
+        })
+    }
+
+    /// Resume whatever continuation cell `kc` holds, if it is still live.
+    fn resume_stored(&mut self, sc: &Scope, kc: &str) -> Expr {
+        let kk = self.name("kk");
+        let v = self.int(sc);
+        let alt = self.int(sc);
+        let use_ = if self.f.transfer && sc.clause_k.is_some() && self.s.chance(20) {
+            resume(ResumeMode::Transfer, false, var(&kk), v)
+        } else {
+            resume(ResumeMode::Resume, false, var(&kk), v)
+        };
+        // Without the liveness check now and then: a one-shot error when it was used.
+        let body = if self.f.violations && self.s.chance(20) {
+            use_
+        } else {
+            if_(prim(Prim::IsLive, vec![var(&kk)]), use_, alt)
+        };
+        let_(&kk, prim(Prim::Get, vec![var(kc)]), body)
+    }
+
+    /// An unstarted continuation, maybe under a parked continuation's envelope, resumed here.
+    fn new_cont_use(&mut self, sc: &Scope) -> Expr {
+        let p = self.name("p");
+        let mut fsc = sc.clone();
+        fsc.ints.push(p.clone());
+        fsc.clause_k = None;
+        let body = self.int(&fsc);
+        let f = func(&[&p], body);
+        let arg = self.int(sc);
+        if self.f.stored && !sc.kcells.is_empty() && self.s.chance(60) {
+            let kc = self.s.pick(&sc.kcells).clone();
+            let env = self.name("env");
+            let k = new_cont(f, Some(var(&env)));
+            let alt = self.int(sc);
+            let_(
+                &env,
+                prim(Prim::Get, vec![var(&kc)]),
+                if_(prim(Prim::IsLive, vec![var(&env)]), resume(ResumeMode::Resume, false, k, arg), alt),
+            )
+        } else {
+            resume(ResumeMode::Resume, false, new_cont(f, None), arg)
+        }
+    }
+
+    /// A deliberate fault of the program, so error paths are compared too.
+    fn violation(&mut self, sc: &Scope) -> Expr {
+        let v = self.int(sc);
+        match self.s.below(11) {
+            0 => perform("D", v),                                                                // unhandled
+            1 => resume(ResumeMode::Resume, false, int(5), v),                                   // not a continuation
+            2 => prim(Prim::Add, vec![string("a"), v]),                                          // type error
+            3 => call(int(7), vec![v]),                                                          // not a function
+            4 => call(func(&["a", "b"], int(1)), vec![v]),                                       // arity
+            5 => if_(v, int(1), int(2)),                                                         // if on an int
+            6 => prim(Prim::Mul, vec![int(i64::MAX / 2), prim(Prim::Add, vec![v, int(3)])]),     // overflow
+            7 => prim(Prim::Head, vec![prim(Prim::List, vec![])]),                               // index
+            8 => e(ExprKind::Raise(Box::new(v))),                                                // raise a non-error
+            9 => resume(ResumeMode::Transfer, false, new_cont(func(&["z"], var("z")), None), v), // outside a clause, usually
+            _ => e(ExprKind::PerformValue(Box::new(v))),                                         // perform a non-effect
+        }
+    }
+}
+
+fn new_cont(f: Expr, envelope: Option<Expr>) -> Expr {
+    e(ExprKind::NewCont { func: Box::new(f), envelope: envelope.map(Box::new) })
+}

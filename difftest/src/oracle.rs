@@ -1,0 +1,145 @@
+//! The oracle: run a case on both engines and compare everything observable
+//! — outcome (value, or typed error and its site), output log, trace
+//! projection and fuel spent.
+//!
+//! Fuel is exact in both engines (SPEC.md §9.1), so runs that exhaust it are
+//! compared too. Depth limits are engine-specific: a run that hits one on
+//! either side is discarded.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use kont_spec::{Engine, Event, Outcome, Resource, RuleCounts, RunOptions, RunResult};
+
+use crate::gen::Case;
+
+/// How a case that both engines agree on ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Class {
+    Value,
+    Error,
+    Fuel,
+}
+
+/// Why a case was not compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Discard {
+    /// A depth limit struck (its unit differs between engines).
+    Depth,
+    /// The first of two runs did not return a value to hand over.
+    NoPrevious,
+}
+
+#[derive(Clone, Debug)]
+pub enum Verdict {
+    Agree(Class),
+    Discard(Discard),
+    Mismatch(Mismatch),
+}
+
+/// Where and how the engines differ.
+#[derive(Clone, Debug)]
+pub struct Mismatch {
+    /// A one-line description of the first difference.
+    pub first: String,
+    /// The trace index of the first differing event, when the traces differ.
+    pub trace_at: Option<usize>,
+    pub reference: Result<RunResult, String>,
+    pub vm: Result<RunResult, String>,
+}
+
+/// Rule counts of both engines, accumulated over a campaign.
+#[derive(Clone, Debug, Default)]
+pub struct Coverage {
+    pub reference: RuleCounts,
+    pub vm: RuleCounts,
+}
+
+/// Run one engine on a case, turning a panic into an error message.
+fn run(engine: &dyn Engine, case: &Case, counts: &mut RuleCounts) -> Result<Option<RunResult>, String> {
+    let options = RunOptions { trace: true };
+    let r = catch_unwind(AssertUnwindSafe(|| match &case.before {
+        None => {
+            let (r, c) = engine.run_counting(&case.program, case.limits, options);
+            counts.add(&c);
+            Some(r)
+        }
+        Some(first) => engine.run_after(first, &case.program, case.limits, options),
+    }));
+    r.map_err(|p| {
+        let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+        format!("{} panicked: {}", engine.name(), msg.unwrap_or_default())
+    })
+}
+
+/// Compare the two engines on `case`.
+pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Coverage) -> Verdict {
+    let r = run(reference, case, &mut cov.reference);
+    let v = run(vm, case, &mut cov.vm);
+    let (r, v) = match (r, v) {
+        (Ok(Some(r)), Ok(Some(v))) => (r, v),
+        (Ok(None), Ok(None)) => return Verdict::Discard(Discard::NoPrevious),
+        (r, v) => {
+            let first = match (&r, &v) {
+                (Err(e), _) | (_, Err(e)) => e.clone(),
+                _ => "only one engine's first run returned a value".to_string(),
+            };
+            let unwrap = |x: Result<Option<RunResult>, String>| x.and_then(|o| o.ok_or_else(|| "no run".into()));
+            return Verdict::Mismatch(Mismatch { first, trace_at: None, reference: unwrap(r), vm: unwrap(v) });
+        }
+    };
+    let depth = Outcome::Exhausted { resource: Resource::Depth };
+    if r.outcome == depth || v.outcome == depth {
+        return Verdict::Discard(Discard::Depth);
+    }
+    match difference(&r, &v) {
+        None => Verdict::Agree(match r.outcome {
+            Outcome::Value { .. } => Class::Value,
+            Outcome::Error { .. } => Class::Error,
+            Outcome::Exhausted { .. } => Class::Fuel,
+        }),
+        Some((first, trace_at)) => Verdict::Mismatch(Mismatch { first, trace_at, reference: Ok(r), vm: Ok(v) }),
+    }
+}
+
+/// The first difference between two results, and the trace index when the
+/// traces are where they differ.
+pub fn difference(a: &RunResult, b: &RunResult) -> Option<(String, Option<usize>)> {
+    if let Some(i) = (0..a.trace.len().max(b.trace.len())).find(|&i| a.trace.get(i) != b.trace.get(i)) {
+        let show = |t: &[Event]| t.get(i).map_or("<end of trace>".to_string(), |e| e.to_string());
+        return Some((
+            format!("trace event {}: reference `{}`, vm `{}`", i + 1, show(&a.trace), show(&b.trace)),
+            Some(i),
+        ));
+    }
+    if a.outcome != b.outcome {
+        return Some((format!("outcome: reference `{}`, vm `{}`", a.outcome, b.outcome), None));
+    }
+    if a.output != b.output {
+        let i = (0..a.output.len().max(b.output.len())).find(|&i| a.output.get(i) != b.output.get(i)).unwrap_or(0);
+        let show = |o: &[kont_spec::ValueView]| o.get(i).map_or("<end>".to_string(), |v| v.to_string());
+        return Some((format!("output {}: reference `{}`, vm `{}`", i + 1, show(&a.output), show(&b.output)), None));
+    }
+    if a.steps != b.steps {
+        return Some((format!("fuel spent: reference {}, vm {}", a.steps, b.steps), None));
+    }
+    None
+}
+
+impl Mismatch {
+    /// The differing trace events with a few events of context, both sides.
+    pub fn trace_context(&self, before: usize) -> String {
+        let (Ok(r), Ok(v), Some(i)) = (&self.reference, &self.vm, self.trace_at) else { return String::new() };
+        let mut out = String::new();
+        for (name, t) in [("reference", &r.trace), ("vm", &v.trace)] {
+            out.push_str(&format!("  {name}:\n"));
+            for j in i.saturating_sub(before)..(i + 2).min(t.len()) {
+                let mark = if j == i { ">" } else { " " };
+                out.push_str(&format!("   {mark}{:>4} {}\n", j + 1, t[j]));
+            }
+            if i >= t.len() {
+                out.push_str(&format!("   >{:>4} <end of trace>\n", i + 1));
+            }
+        }
+        out
+    }
+}
