@@ -32,6 +32,8 @@ pub struct Config<'a> {
     pub jobs: usize,
     /// Where to save a found mismatch as a regression case.
     pub save: Option<PathBuf>,
+    /// Shrink a found mismatch before reporting it.
+    pub shrink: bool,
     /// Called every so often with the number of cases done.
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
@@ -116,14 +118,14 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
                         Verdict::Mismatch(m) => {
                             let mut bad = first_bad.lock().unwrap();
                             if bad.as_ref().is_none_or(|(j, _, _)| i < *j) {
-                                *bad = Some((i, case, m));
+                                *bad = Some((i, case, *m));
                             }
                             stop.store(true, Ordering::Relaxed);
                         }
                     }
                     let d = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if let Some(p) = config.progress {
-                        if d % 256 == 0 {
+                        if d.is_multiple_of(256) {
                             p(d);
                         }
                     }
@@ -138,10 +140,10 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
     let elapsed = start.elapsed();
     let (counts, coverage) = totals.into_inner().unwrap();
     let found = first_bad.into_inner().unwrap().map(|(index, case, mismatch)| {
-        let shrunk = shrink_case(&case, reference, vm);
+        let shrunk = if config.shrink { shrink_case(&case, reference, vm) } else { case.program.clone() };
         let mismatch =
             match check(&Case { program: shrunk.clone(), ..case.clone() }, reference, vm, &mut Coverage::default()) {
-                Verdict::Mismatch(m) => m,
+                Verdict::Mismatch(m) => *m,
                 _ => mismatch,
             };
         let saved = config.save.as_ref().map(|dir| save(dir, &shrunk, case.before.as_ref(), &case, reference));

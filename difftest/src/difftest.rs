@@ -46,8 +46,14 @@ pub fn run(a: Args) -> ExitCode {
         ProgressStyle::with_template("{bar:40} {pos}/{len} programs  {per_sec}  eta {eta}").expect("template"),
     );
     let tick = |done: u64| bar.set_position(done);
-    let config =
-        Config { cases, seed, jobs, save: a.save.then(|| a.corpus.join("regressions")), progress: Some(&tick) };
+    let config = Config {
+        cases,
+        seed,
+        jobs,
+        save: a.save.then(|| a.corpus.join("regressions")),
+        shrink: true,
+        progress: Some(&tick),
+    };
     let report = campaign::run(&config, reference, vm);
     bar.finish_and_clear();
     print_report(&report);

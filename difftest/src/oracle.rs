@@ -33,7 +33,7 @@ pub enum Discard {
 pub enum Verdict {
     Agree(Class),
     Discard(Discard),
-    Mismatch(Mismatch),
+    Mismatch(Box<Mismatch>),
 }
 
 /// Where and how the engines differ.
@@ -63,7 +63,10 @@ fn run(engine: &dyn Engine, case: &Case, counts: &mut RuleCounts) -> Result<Opti
             counts.add(&c);
             Some(r)
         }
-        Some(first) => engine.run_after(first, &case.program, case.limits, options),
+        Some(first) => engine.run_after_counting(first, &case.program, case.limits, options).map(|(r, c)| {
+            counts.add(&c);
+            r
+        }),
     }));
     r.map_err(|p| {
         let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
@@ -84,7 +87,12 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
                 _ => "only one engine's first run returned a value".to_string(),
             };
             let unwrap = |x: Result<Option<RunResult>, String>| x.and_then(|o| o.ok_or_else(|| "no run".into()));
-            return Verdict::Mismatch(Mismatch { first, trace_at: None, reference: unwrap(r), vm: unwrap(v) });
+            return Verdict::Mismatch(Box::new(Mismatch {
+                first,
+                trace_at: None,
+                reference: unwrap(r),
+                vm: unwrap(v),
+            }));
         }
     };
     let depth = Outcome::Exhausted { resource: Resource::Depth };
@@ -97,7 +105,9 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
             Outcome::Error { .. } => Class::Error,
             Outcome::Exhausted { .. } => Class::Fuel,
         }),
-        Some((first, trace_at)) => Verdict::Mismatch(Mismatch { first, trace_at, reference: Ok(r), vm: Ok(v) }),
+        Some((first, trace_at)) => {
+            Verdict::Mismatch(Box::new(Mismatch { first, trace_at, reference: Ok(r), vm: Ok(v) }))
+        }
     }
 }
 
@@ -132,14 +142,26 @@ impl Mismatch {
         let mut out = String::new();
         for (name, t) in [("reference", &r.trace), ("vm", &v.trace)] {
             out.push_str(&format!("  {name}:\n"));
-            for j in i.saturating_sub(before)..(i + 2).min(t.len()) {
+            for (j, ev) in t.iter().enumerate().take(i + 2).skip(i.saturating_sub(before)) {
                 let mark = if j == i { ">" } else { " " };
-                out.push_str(&format!("   {mark}{:>4} {}\n", j + 1, t[j]));
+                out.push_str(&format!("   {mark}{:>4} {ev}\n", j + 1));
             }
             if i >= t.len() {
                 out.push_str(&format!("   >{:>4} <end of trace>\n", i + 1));
             }
         }
         out
+    }
+}
+
+/// Panic with the difference when the engines disagree on `case` (for fuzz targets).
+pub fn assert_agree(case: &Case) {
+    if let Verdict::Mismatch(m) = check(case, &kont_reference::Reference, &kont_vm::Vm, &mut Coverage::default()) {
+        panic!(
+            "engines disagree: {}\n{}{}",
+            m.first,
+            kont_spec::syntax::print_program(&case.program),
+            m.trace_context(4)
+        );
     }
 }

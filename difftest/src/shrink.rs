@@ -5,12 +5,15 @@
 use kont_spec::ast::*;
 use kont_spec::{check_program, Program};
 
+/// One way of editing a node: `None` when it does not apply.
+type Edit = Box<dyn Fn(&Expr) -> Option<Expr>>;
+
 /// Smaller programs derived from `p` by one edit, smallest edits last.
 fn candidates(p: &Program) -> Vec<Program> {
     let mut out = Vec::new();
     let n = p.size();
     for id in 0..n as NodeId {
-        let mut edits: Vec<Box<dyn Fn(&Expr) -> Option<Expr>>> = Vec::new();
+        let mut edits: Vec<Edit> = Vec::new();
         edits.push(Box::new(|e| {
             (!matches!(e.kind, ExprKind::Lit(Lit::Int(0)))).then(|| Expr::new(ExprKind::Lit(Lit::Int(0))))
         }));

@@ -4,6 +4,8 @@
 use kont_spec::ast::{HandlerExpr, InterceptExpr, Label, Prim, ResumeMode};
 use kont_spec::NodeId;
 
+use crate::faults::{self, Fault};
+
 pub type ProtoId = u32;
 pub type LabelId = u32;
 
@@ -188,7 +190,8 @@ impl HandlerDef<'_> {
     /// The clause taking `label`, if the handler takes part (SPEC.md §5.4).
     #[inline]
     pub fn clause_for(&self, label: LabelId) -> Option<u32> {
-        if let Some(only) = &self.only {
+        let filter = self.only.as_ref().filter(|_| !faults::active(Fault::FilterIgnored));
+        if let Some(only) = filter {
             if !only.contains(&label) {
                 return None;
             }

@@ -8,6 +8,7 @@ use kont_spec::errors;
 use kont_spec::{Event, NodeId, Rule};
 
 use crate::code::LabelId;
+use crate::faults::{self, Fault};
 use crate::fiber::{Completion, Dispatch, Escape, EscapeKind, Frame, TryPhase, NONE};
 use crate::machine::{Flow, Machine, Stop};
 use crate::value::Value;
@@ -84,6 +85,11 @@ impl Machine<'_, '_> {
     fn unwind(&mut self, mut u: Unwinding, mut running: bool) -> Flow {
         loop {
             if running {
+                if faults::active(Fault::InnerCatchSkipped) && matches!(u, Unwinding::Error(..)) {
+                    while let Some(Frame::Try { .. } | Frame::Finally { .. }) = self.frames.last() {
+                        self.frames.pop();
+                    }
+                }
                 // The running function's own try frames come first.
                 if let Some(Frame::Try { .. } | Frame::Finally { .. }) = self.frames.last() {
                     match self.try_unwind(u)? {
@@ -197,6 +203,11 @@ impl Machine<'_, '_> {
                         self.pc = pc;
                         Ok(None)
                     }
+                    (Unwinding::Error(err, at), _, _)
+                        if t.finally_pc.is_some() && faults::active(Fault::FinallySkippedOnThrow) =>
+                    {
+                        Ok(Some(Unwinding::Error(err, at)))
+                    }
                     (u, _, _) if t.finally_pc.is_some() => {
                         self.stack.truncate(sp as usize);
                         let c = match u {
@@ -257,9 +268,28 @@ impl Machine<'_, '_> {
                     Some(Value::Effect(e)) => (e.label, e.payload.clone()),
                     _ => effect,
                 };
+                if faults::active(Fault::PassNotifiesTwice) {
+                    self.observers_again(d, chain);
+                }
                 self.emit(|m| Event::Pass { dispatch: d, scope, k, effect: m.effect_view(label, &payload) });
                 self.dispatch(Dispatch { d, label, payload, site, chain: Some(chain) })
             }
+        }
+    }
+
+    /// `PassNotifiesTwice`: report the observers inside `chain` again.
+    fn observers_again(&mut self, d: u32, chain: crate::continuation::Chain) {
+        let mut x = chain.head;
+        loop {
+            if let crate::fiber::Boundary::Intercept { scope, def, .. } = self.arena[x as usize].boundary {
+                if self.code.intercepts[def as usize].observe {
+                    self.emit(|_| Event::Observe { dispatch: d, scope });
+                }
+            }
+            if x == chain.last {
+                break;
+            }
+            x = self.arena[x as usize].parent;
         }
     }
 

@@ -11,6 +11,7 @@ use kont_spec::{BoundaryKind, ErrorTag, Event, NodeId, Rule, ValueView};
 
 use crate::code::LabelId;
 use crate::continuation::{Chain, Continuation};
+use crate::faults::{self, Fault};
 use crate::fiber::{Boundary, Dispatch, Escape, EscapeKind, Frame, NONE};
 use crate::machine::{CallError, Flow, Machine};
 use crate::value::Env;
@@ -60,6 +61,10 @@ impl Machine<'_, '_> {
     /// [D-Perform]: suspend the running function at the perform and dispatch.
     pub fn perform(&mut self, label: LabelId, payload: Value, site: NodeId) -> Flow {
         self.rule(Rule::DPerform);
+        // C-Effect: a clause performing (only checked when counting rules).
+        if self.counts.is_some() && self.frames.iter().any(|f| matches!(f, Frame::Activation { .. })) {
+            self.rule(Rule::CEffect);
+        }
         let d = self.new_dispatch();
         self.emit(|m| Event::Perform { dispatch: d, effect: m.effect_view(label, &payload), site });
         let me = self.save();
@@ -79,7 +84,11 @@ impl Machine<'_, '_> {
         self.commit();
         let start = self.cur;
         let mut f = start;
+        let mut steps = 0usize;
         loop {
+            // A well-formed chain reaches the root: a cycle is an internal error.
+            steps += 1;
+            assert!(steps <= self.arena.len(), "fiber chain cycle");
             let fiber = &self.arena[f as usize];
             match &fiber.boundary {
                 Boundary::Handler { scope, def, .. } => {
@@ -229,6 +238,9 @@ impl Machine<'_, '_> {
         self.emit(|_| Event::Unhandled { dispatch: ds.d });
         let err = Value::error(ErrorTag::Unhandled.name(), Value::effect(ds.label, ds.payload));
         self.emit(|m| Event::Raise { error: m.view(&err), site: ds.site });
+        if faults::active(Fault::UnhandledAtTop) {
+            return Err(crate::machine::Stop::Error(err, ds.site));
+        }
         let head = match ds.chain {
             Some(c) => {
                 self.arena[c.last as usize].parent = start;
@@ -290,10 +302,32 @@ impl Machine<'_, '_> {
     /// O(1): one parent pointer, one fiber switch.
     pub fn reactivate(&mut self, chain: Chain, value: Value, throw_site: Option<NodeId>) -> Flow {
         self.arena[chain.last as usize].parent = self.cur;
+        if faults::active(Fault::ResumeLosesInterceptor) || faults::active(Fault::ShallowHandler) {
+            self.inject_reactivation_fault(chain);
+        }
         self.switch(chain.head);
         match throw_site {
             Some(at) => self.resume_top(None, Some((value, at))),
             None => self.resume_top(Some(value), None),
+        }
+    }
+
+    fn inject_reactivation_fault(&mut self, chain: Chain) {
+        if faults::active(Fault::ShallowHandler) {
+            if let Boundary::Handler { .. } = self.arena[chain.last as usize].boundary {
+                self.arena[chain.last as usize].boundary = Boundary::None;
+            }
+            return;
+        }
+        let mut x = chain.head;
+        loop {
+            if let Boundary::Intercept { .. } = self.arena[x as usize].boundary {
+                self.arena[x as usize].boundary = Boundary::None;
+            }
+            if x == chain.last {
+                break;
+            }
+            x = self.arena[x as usize].parent;
         }
     }
 
@@ -330,7 +364,8 @@ impl Machine<'_, '_> {
             let form = if mode == ResumeMode::Resume { "resume-throw" } else { "transfer-throw" };
             return self.type_error(form, "an error value", &v, node);
         }
-        let chain = c.take().expect("checked live");
+        let chain = if faults::active(Fault::OneShotNotEnforced) { c.peek() } else { c.take() }.expect("checked live");
+        let mode = if faults::active(Fault::TransferKeepsClause) { ResumeMode::Resume } else { mode };
         match mode {
             // [K-Resume] [K-ResumeThrow]
             ResumeMode::Resume => {
@@ -358,7 +393,7 @@ impl Machine<'_, '_> {
                 return self.type_error("pass", "an effect", e, node);
             }
         }
-        let chain = c.take().expect("checked live");
+        let chain = if faults::active(Fault::OneShotNotEnforced) { c.peek() } else { c.take() }.expect("checked live");
         self.escape(Escape { kind: EscapeKind::Pass { k: c.id, chain, effect }, site: node })
     }
 

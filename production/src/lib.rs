@@ -11,6 +11,7 @@ mod compile;
 mod continuation;
 mod control;
 mod dispatch;
+pub mod faults;
 mod fiber;
 pub mod host;
 mod machine;
@@ -118,8 +119,15 @@ impl Engine for Vm {
         (raw.result, raw.counts.unwrap_or_default())
     }
 
-    fn run_after(&self, first: &Program, program: &Program, limits: Limits, options: RunOptions) -> Option<RunResult> {
+    fn run_after_counting(
+        &self,
+        first: &Program,
+        program: &Program,
+        limits: Limits,
+        options: RunOptions,
+    ) -> Option<(RunResult, RuleCounts)> {
         let value = self.run_raw(first, Vec::new(), limits, RunOptions::default(), false).value?;
-        Some(self.run_raw(program, vec![value], limits, options, false).result)
+        let raw = self.run_raw(program, vec![value], limits, options, true);
+        Some((raw.result, raw.counts.unwrap_or_default()))
     }
 }

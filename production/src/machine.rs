@@ -60,6 +60,8 @@ pub struct Machine<'c, 'p> {
     pub counts: Option<RuleCounts>,
     pub cells: Vec<Value>,
     scopes: u32,
+    /// For the `ScopeIdReused` fault only.
+    freed_scope: Option<u32>,
     dispatches: u32,
     conts: u32,
     pub graveyard: Rc<Graveyard>,
@@ -91,6 +93,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             counts: count.then(RuleCounts::default),
             cells: Vec::new(),
             scopes: 0,
+            freed_scope: None,
             dispatches: 0,
             conts: 0,
             graveyard: Rc::new(Graveyard::default()),
@@ -125,6 +128,11 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     pub fn new_scope(&mut self) -> u32 {
+        if crate::faults::active(crate::faults::Fault::ScopeIdReused) {
+            if let Some(s) = self.freed_scope.take() {
+                return s;
+            }
+        }
         self.scopes += 1;
         self.scopes
     }
@@ -173,7 +181,10 @@ impl<'c, 'p> Machine<'c, 'p> {
         // release continuations, which only queue their chains.
         f.frames.clear();
         f.stack.clear();
-        f.boundary = Boundary::None;
+        let old = std::mem::replace(&mut f.boundary, Boundary::None);
+        if crate::faults::active(crate::faults::Fault::ScopeIdReused) {
+            self.freed_scope = old.scope();
+        }
         f.parent = NONE;
         self.free.push(id);
         self.live_fibers -= 1;
@@ -195,7 +206,10 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Free every fiber of a detached chain.
     pub fn free_chain(&mut self, c: crate::continuation::Chain) {
         let mut f = c.head;
+        let mut steps = 0usize;
         loop {
+            steps += 1;
+            assert!(steps <= self.arena.len(), "fiber chain cycle");
             let next = self.arena[f as usize].parent;
             self.free_fiber(f);
             if f == c.last {
@@ -338,26 +352,40 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             match ins.op {
                 Op::Const(i) => {
+                    self.rule(Rule::ELit);
                     let v = self.code.consts[i as usize].clone();
                     self.stack.push(v);
                 }
-                Op::Unit => self.stack.push(Value::Unit),
-                Op::Bool(b) => self.stack.push(Value::Bool(b)),
-                Op::Int(i) => self.stack.push(Value::Int(i as i64)),
+                Op::Unit => {
+                    self.rule(Rule::ELit);
+                    self.stack.push(Value::Unit)
+                }
+                Op::Bool(b) => {
+                    self.rule(Rule::ELit);
+                    self.stack.push(Value::Bool(b))
+                }
+                Op::Int(i) => {
+                    self.rule(Rule::ELit);
+                    self.stack.push(Value::Int(i as i64))
+                }
                 Op::Local(s) => {
+                    self.rule(Rule::EVar);
                     let v = self.stack[(self.base + s) as usize].clone();
                     self.stack.push(v);
                 }
                 Op::Capture(i) => {
+                    self.rule(Rule::EVar);
                     let v = self.env.captures[i as usize].clone();
                     self.stack.push(v);
                 }
                 Op::Rec(i) => self.stack.push(Value::Fn(i, self.env.clone())),
                 Op::SetLocal(s) => {
+                    self.rule(Rule::ELet);
                     let v = self.pop();
                     self.stack[(self.base + s) as usize] = v;
                 }
                 Op::Pop => {
+                    self.rule(Rule::EDo);
                     self.pop();
                 }
                 Op::Jump(t) => self.pc = t,
@@ -374,10 +402,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                 },
                 Op::MakeFn { group } => {
+                    self.rule(Rule::EFn);
                     let env = self.make_env(group);
                     self.stack.push(Value::Fn(0, env));
                 }
                 Op::MakeRec { group, slot } => {
+                    self.rule(Rule::ELetrec);
                     let env = self.make_env(group);
                     let n = self.code.groups[group as usize].protos.len() as u32;
                     for i in 0..n {

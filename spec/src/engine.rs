@@ -18,5 +18,16 @@ pub trait Engine: Sync {
     /// `first`'s final value as that input: how a host carries a value, such
     /// as a continuation, from one run into another (rule K-Stale).
     /// Returns `None` when `first` did not end with a value.
-    fn run_after(&self, first: &Program, program: &Program, limits: Limits, options: RunOptions) -> Option<RunResult>;
+    fn run_after(&self, first: &Program, program: &Program, limits: Limits, options: RunOptions) -> Option<RunResult> {
+        self.run_after_counting(first, program, limits, options).map(|(r, _)| r)
+    }
+
+    /// [`Engine::run_after`], also counting the rules the second run fired.
+    fn run_after_counting(
+        &self,
+        first: &Program,
+        program: &Program,
+        limits: Limits,
+        options: RunOptions,
+    ) -> Option<(RunResult, RuleCounts)>;
 }

@@ -112,6 +112,26 @@ pub struct Case {
 /// The fuel generated programs run with.
 pub const FUEL: u64 = 20_000;
 
+/// A case generated from raw bytes (what the fuzzer mutates).
+#[derive(Clone, Debug)]
+pub struct ArbitraryCase(pub Case);
+
+impl<'a> arbitrary::Arbitrary<'a> for ArbitraryCase {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(ArbitraryCase(case(&mut Bytes(u))))
+    }
+}
+
+/// The generator as a proptest strategy: bytes in, a case out; proptest
+/// shrinks the bytes, and fewer or smaller bytes make smaller programs.
+pub fn strategy() -> impl proptest::strategy::Strategy<Value = Case> {
+    use proptest::prelude::*;
+    proptest::collection::vec(any::<u8>(), 0..4096).prop_map(|bytes| {
+        let mut u = arbitrary::Unstructured::new(&bytes);
+        case(&mut Bytes(&mut u))
+    })
+}
+
 /// Generate one case.
 pub fn case(s: &mut impl Source) -> Case {
     let features = Features::swarm(s);
@@ -223,6 +243,10 @@ impl<S: Source> G<'_, S> {
     fn name(&mut self, stem: &str) -> String {
         self.fresh += 1;
         format!("{stem}{}", self.fresh)
+    }
+
+    fn any_label(&mut self) -> &'static str {
+        LABELS[self.s.below(LABELS.len() as u32) as usize]
     }
 
     fn small(&mut self) -> i64 {
@@ -398,14 +422,11 @@ impl<S: Source> G<'_, S> {
                 perform(l, arg)
             }
             6 => {
+                // One or two distinct labels (consecutive from a random start: no
+                // retry loop, which a byte source with no bytes left could not end).
                 let n = 1 + self.s.below(2) as usize;
-                let mut ls: Vec<&'static str> = Vec::new();
-                while ls.len() < n {
-                    let l = *self.s.pick(&LABELS);
-                    if !ls.contains(&l) {
-                        ls.push(l);
-                    }
-                }
+                let first = self.s.below(LABELS.len() as u32) as usize;
+                let ls: Vec<&'static str> = (0..n).map(|i| LABELS[(first + i) % LABELS.len()]).collect();
                 let mut inner = sc.clone();
                 for l in &ls {
                     if !inner.handled.contains(l) {
@@ -505,7 +526,7 @@ impl<S: Source> G<'_, S> {
         let only = if self.f.filters && !total && self.s.chance(30) {
             // A filter that admits some of the labels (maybe none of the clauses').
             let n = self.s.below(3) as usize;
-            Some((0..n).map(|_| label(*self.s.pick(&LABELS))).collect::<Vec<_>>())
+            Some((0..n).map(|_| label(self.any_label())).collect::<Vec<_>>())
         } else {
             None
         };
@@ -609,6 +630,13 @@ impl<S: Source> G<'_, S> {
         } else {
             core
         };
+        // A cleanup around the clause's work: transfers and passes leave through it.
+        let body = if f.finally && self.s.chance(30) {
+            let cleanup = self.stmt(&sc);
+            e(ExprKind::Try(Box::new(TryExpr { body, catch: None, finally: Some(cleanup) })))
+        } else {
+            body
+        };
         if is_else {
             let_("xv", prim(Prim::EffectPayload, vec![var("x")]), body)
         } else {
@@ -618,7 +646,7 @@ impl<S: Source> G<'_, S> {
 
     /// An interceptor (replacing the effect) or observer around `body`.
     fn intercept(&mut self, sc: &Scope, body: Expr, observe: bool) -> Expr {
-        let only = if self.f.filters && self.s.chance(30) { Some(vec![label(*self.s.pick(&LABELS))]) } else { None };
+        let only = if self.f.filters && self.s.chance(30) { Some(vec![label(self.any_label())]) } else { None };
         let mut fsc = sc.clone();
         fsc.clause_k = None;
         let f = if observe {
@@ -722,7 +750,7 @@ impl<S: Source> G<'_, S> {
             call(var(&f), vec![prim(Prim::Sub, vec![var(&n), int(1)]), prim(Prim::Add, vec![var(&acc), step])]),
         );
         // Mostly short; now and then long enough to run out of fuel (R-Fuel).
-        let count = if self.s.chance(3) { 100_000 } else { 1 + self.s.below(6) as i64 };
+        let count = if self.s.chance(6) { 100_000 } else { 1 + self.s.below(6) as i64 };
         e(ExprKind::Letrec {
             funs: vec![FunDef { name: f.clone(), lambda: Lambda { params: vec![n, acc], body: Box::new(body) } }],
             body: Box::new(call(var(&f), vec![int(count), int(0)])),
@@ -775,18 +803,26 @@ impl<S: Source> G<'_, S> {
     /// A deliberate fault of the program, so error paths are compared too.
     fn violation(&mut self, sc: &Scope) -> Expr {
         let v = self.int(sc);
-        match self.s.below(11) {
-            0 => perform("D", v),                                                                // unhandled
-            1 => resume(ResumeMode::Resume, false, int(5), v),                                   // not a continuation
-            2 => prim(Prim::Add, vec![string("a"), v]),                                          // type error
-            3 => call(int(7), vec![v]),                                                          // not a function
-            4 => call(func(&["a", "b"], int(1)), vec![v]),                                       // arity
-            5 => if_(v, int(1), int(2)),                                                         // if on an int
-            6 => prim(Prim::Mul, vec![int(i64::MAX / 2), prim(Prim::Add, vec![v, int(3)])]),     // overflow
-            7 => prim(Prim::Head, vec![prim(Prim::List, vec![])]),                               // index
-            8 => e(ExprKind::Raise(Box::new(v))),                                                // raise a non-error
-            9 => resume(ResumeMode::Transfer, false, new_cont(func(&["z"], var("z")), None), v), // outside a clause, usually
-            _ => e(ExprKind::PerformValue(Box::new(v))),                                         // perform a non-effect
+        match self.s.below(12) {
+            0 => perform("D", v),                                                            // unhandled
+            1 => resume(ResumeMode::Resume, false, int(5), v),                               // not a continuation
+            2 => prim(Prim::Add, vec![string("a"), v]),                                      // type error
+            3 => call(int(7), vec![v]),                                                      // not a function
+            4 => call(func(&["a", "b"], int(1)), vec![v]),                                   // arity
+            5 => if_(v, int(1), int(2)),                                                     // if on an int
+            6 => prim(Prim::Mul, vec![int(i64::MAX / 2), prim(Prim::Add, vec![v, int(3)])]), // overflow
+            7 => prim(Prim::Head, vec![prim(Prim::List, vec![])]),                           // index
+            8 => e(ExprKind::Raise(Box::new(v))),                                            // raise a non-error
+            9 | 10 => {
+                // Outside a clause, usually: transfer or pass with no activation to leave.
+                let k = new_cont(func(&["z"], var("z")), None);
+                if self.s.chance(50) {
+                    resume(ResumeMode::Transfer, false, k, v)
+                } else {
+                    e(ExprKind::Pass { k: Box::new(k), effect: None })
+                }
+            }
+            _ => e(ExprKind::PerformValue(Box::new(v))), // perform a non-effect
         }
     }
 }

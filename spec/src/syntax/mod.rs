@@ -97,3 +97,18 @@ fn parse_one(cur: &mut Cursor) -> Result<(Program, SourceMap), ParseError> {
 pub fn cursor(src: &str) -> Cursor<'_> {
     Cursor::new(src, end_pos(src))
 }
+
+/// The parse fuzz target's body: any bytes either fail to parse with a
+/// positioned error, or parse, check, print and parse back to the same tree.
+pub fn fuzz_parse(data: &[u8]) {
+    let Ok(src) = std::str::from_utf8(data) else { return };
+    match parse_program(src) {
+        Err(e) => assert!(e.pos.line >= 1 && e.pos.col >= 1, "a parse error without a position"),
+        Ok((p, _)) => {
+            let _ = crate::check::check_program(&p);
+            let text = print_program(&p);
+            let (q, _) = parse_program(&text).unwrap_or_else(|e| panic!("printed text does not parse: {e}\n{text}"));
+            assert!(p == q, "print/parse round trip changed the tree:\n{text}");
+        }
+    }
+}

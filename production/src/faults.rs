@@ -1,0 +1,67 @@
+//! Deliberate, realistic bugs, compiled in with the `faults` feature and off
+//! until one is injected. They exist to prove that the differential tester
+//! has teeth: each must be caught within a fixed budget of random programs
+//! (`tests/tests/faults.rs`). Without the feature `active` is a constant
+//! `false` and every fault path compiles away.
+
+/// A named fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Fault {
+    /// Reactivating a continuation drops the interceptors inside it.
+    ResumeLosesInterceptor = 1,
+    /// Reactivating a continuation drops its catching handler: a shallow handler.
+    ShallowHandler,
+    /// `transfer` resumes without leaving the clause, whose code then goes on.
+    TransferKeepsClause,
+    /// `pass` notifies the observers inside the passed continuation again.
+    PassNotifiesTwice,
+    /// Using a continuation does not consume it.
+    OneShotNotEnforced,
+    /// A new boundary reuses the scope id of the last one removed.
+    ScopeIdReused,
+    /// `finally` cleanups do not run when an error passes through.
+    FinallySkippedOnThrow,
+    /// An error skips the raising function's own `try` frames.
+    InnerCatchSkipped,
+    /// Handlers ignore their `:only` filter.
+    FilterIgnored,
+    /// An unhandled effect ends the run instead of being raised at its perform site.
+    UnhandledAtTop,
+}
+
+impl Fault {
+    pub const ALL: &'static [Fault] = &[
+        Fault::ResumeLosesInterceptor,
+        Fault::ShallowHandler,
+        Fault::TransferKeepsClause,
+        Fault::PassNotifiesTwice,
+        Fault::OneShotNotEnforced,
+        Fault::ScopeIdReused,
+        Fault::FinallySkippedOnThrow,
+        Fault::InnerCatchSkipped,
+        Fault::FilterIgnored,
+        Fault::UnhandledAtTop,
+    ];
+}
+
+#[cfg(feature = "faults")]
+static ACTIVE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Turn a fault on (process-wide), or all off with `None`.
+#[cfg(feature = "faults")]
+pub fn inject(f: Option<Fault>) {
+    ACTIVE.store(f.map_or(0, |f| f as u8), std::sync::atomic::Ordering::SeqCst);
+}
+
+#[cfg(feature = "faults")]
+#[inline]
+pub fn active(f: Fault) -> bool {
+    ACTIVE.load(std::sync::atomic::Ordering::Relaxed) == f as u8
+}
+
+#[cfg(not(feature = "faults"))]
+#[inline(always)]
+pub fn active(_: Fault) -> bool {
+    false
+}
