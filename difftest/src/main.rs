@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 mod difftest;
 
+// Both engines and the generator allocate a lot of small objects; mimalloc
+// makes campaigns noticeably faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use kont_difftest::{corpus, engines};
 use kont_spec::{check_program, parse_program, Engine, Limits, Outcome, RunOptions};
