@@ -45,6 +45,9 @@ enum Command {
         /// Nesting limit (engine-specific unit).
         #[arg(long, default_value_t = Limits::DEFAULT.depth)]
         depth: u32,
+        /// Run the program with a prelude (`std`: scheduler, await, cache).
+        #[arg(long)]
+        prelude: Option<String>,
     },
     /// Differential testing: the corpus on both engines, then a campaign of
     /// random programs compared on both engines.
@@ -83,8 +86,8 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run { file, engine, trace, json, fuel, depth } => {
-            run(file, &engine, trace, json, Limits { fuel, depth })
+        Command::Run { file, engine, trace, json, fuel, depth, prelude } => {
+            run(file, &engine, trace, json, Limits { fuel, depth }, prelude.as_deref())
         }
         Command::Check { paths, engine } => check(&paths, &engine),
         Command::Difftest { cases, seed, jobs, save, json, no_corpus, corpus } => {
@@ -98,7 +101,7 @@ fn pick(name: &str) -> Result<Vec<&'static dyn Engine>, String> {
         .ok_or_else(|| format!("unknown engine `{name}` (choose from: {})", engines::NAMES.join(", ")))
 }
 
-fn run(file: PathBuf, engine: &str, trace: bool, json: bool, limits: Limits) -> ExitCode {
+fn run(file: PathBuf, engine: &str, trace: bool, json: bool, limits: Limits, prelude: Option<&str>) -> ExitCode {
     let engine = match pick(engine) {
         Ok(e) if e.len() == 1 => e[0],
         Ok(_) => {
@@ -123,6 +126,16 @@ fn run(file: PathBuf, engine: &str, trace: bool, json: bool, limits: Limits) -> 
             eprintln!("{}:{e}", file.display());
             return ExitCode::from(2);
         }
+    };
+    let (program, map) = match prelude {
+        None => (program, map),
+        Some(name) => match kont_spec::prelude::Prelude::load(name) {
+            Ok(p) => p.wrap(program, &map),
+            Err(e) => {
+                eprintln!("prelude {name}:{e}");
+                return ExitCode::from(2);
+            }
+        },
     };
     if let Err(e) = check_program(&program) {
         eprintln!("{}:{}", file.display(), e.render(Some(&map)));

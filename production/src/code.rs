@@ -99,6 +99,10 @@ pub enum Op {
         node: NodeId,
     },
     Emit,
+    /// `(mark "tag" v)`, the tag from the constant pool.
+    Mark {
+        tag: u32,
+    },
     MakeEffect {
         label: LabelId,
     },

@@ -335,6 +335,12 @@ impl<'p> Compiler<'p> {
                 self.expr(x, false);
                 self.emit(Op::Emit);
             }
+            ExprKind::Mark { tag, arg } => {
+                self.expr(arg, false);
+                self.code.consts.push(Value::str(tag));
+                let tag = self.code.consts.len() as u32 - 1;
+                self.emit(Op::Mark { tag });
+            }
             ExprKind::MakeEffect { label, arg } => {
                 self.expr(arg, false);
                 let label = self.label(label);

@@ -542,6 +542,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                     self.output.push(view);
                     self.stack.push(Value::Unit);
                 }
+                Op::Mark { tag } => {
+                    let v = self.pop();
+                    self.rule(Rule::EMark);
+                    self.emit(|m| {
+                        let Value::Str(t) = &m.code.consts[tag as usize] else { unreachable!("mark tags are strings") };
+                        Event::Mark { tag: t.to_string(), value: m.view(&v) }
+                    });
+                    self.stack.push(Value::Unit);
+                }
                 Op::MakeEffect { label } => {
                     let v = self.pop();
                     self.rule(Rule::EEffect);

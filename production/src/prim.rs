@@ -212,6 +212,30 @@ impl Machine<'_, '_> {
                     }
                 }
             }
+            Prim::SetNth => {
+                let (l, i) = (list!(0), int!(1));
+                match usize::try_from(i).ok().filter(|j| *j < l.len()) {
+                    Some(j) => {
+                        let mut v = l.to_vec();
+                        v[j] = arg!(2).clone();
+                        Value::list(v)
+                    }
+                    None => {
+                        self.rule(Rule::EIndex);
+                        return self.fail(errors::out_of_range(name, i, l.len()), n);
+                    }
+                }
+            }
+            Prim::Slice => {
+                let (l, i, j) = (list!(0), int!(1), int!(2));
+                let len = l.len() as i64;
+                if 0 <= i && i <= j && j <= len {
+                    Value::list(l[i as usize..j as usize].to_vec())
+                } else {
+                    self.rule(Rule::EIndex);
+                    return self.fail(errors::bad_slice(i, j, l.len()), n);
+                }
+            }
             Prim::Append => {
                 let (a, b) = (list!(0), list!(1));
                 Value::list(a.iter().chain(b.iter()).cloned().collect())

@@ -186,6 +186,15 @@ impl<'p> Interp<'p> {
                     Res::Val(Value::Unit)
                 }))
             }
+            // [E-Mark]
+            ExprKind::Mark { tag, arg } => {
+                let r = self.eval(arg, env);
+                Step::Done(self.bind(r, move |m, v| {
+                    m.rule(Rule::EMark);
+                    m.emit(|| Event::Mark { tag: tag.clone(), value: v.view() });
+                    Res::Val(Value::Unit)
+                }))
+            }
             // [E-Effect]
             ExprKind::MakeEffect { label, arg } => {
                 let r = self.eval(arg, env);

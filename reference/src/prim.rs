@@ -167,6 +167,30 @@ impl<'p> Interp<'p> {
                     }
                 }
             }
+            Prim::SetNth => {
+                let (l, i) = (list!(0), int!(1));
+                match usize::try_from(i).ok().filter(|j| *j < l.len()) {
+                    Some(j) => {
+                        let mut v = l.to_vec();
+                        v[j] = args[2].clone();
+                        ok(self, Value::List(Shared::new(v)))
+                    }
+                    None => {
+                        self.rule(Rule::EIndex);
+                        self.fail(errors::out_of_range(name, i, l.len()), n)
+                    }
+                }
+            }
+            Prim::Slice => {
+                let (l, i, j) = (list!(0), int!(1), int!(2));
+                let len = l.len() as i64;
+                if 0 <= i && i <= j && j <= len {
+                    ok(self, Value::List(Shared::new(l[i as usize..j as usize].to_vec())))
+                } else {
+                    self.rule(Rule::EIndex);
+                    self.fail(errors::bad_slice(i, j, l.len()), n)
+                }
+            }
             Prim::Append => {
                 let (a, b) = (list!(0), list!(1));
                 ok(self, Value::List(Shared::new(a.iter().chain(b.iter()).cloned().collect())))

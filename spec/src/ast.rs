@@ -129,13 +129,17 @@ pub struct Clause {
     pub body: Expr,
 }
 
-/// `(with-handler [:name "n"] [:only (L ...)] (clause ...) body)`
+/// `(with-handler [:name "n"] [:only (L ...)] [:native "n"] (clause ...) body)`
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HandlerExpr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub only: Option<Vec<Label>>,
+    /// `:native "name"`: an engine may run this handler with a built-in
+    /// implementation of identical observable behaviour (SPEC.md §13.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<String>,
     pub clauses: Vec<Clause>,
     pub body: Expr,
 }
@@ -234,6 +238,8 @@ pub enum Prim {
     IsEmpty,
     Len,
     Nth,
+    SetNth,
+    Slice,
     Append,
     NewCell,
     Get,
@@ -273,6 +279,8 @@ impl Prim {
         Prim::IsEmpty,
         Prim::Len,
         Prim::Nth,
+        Prim::SetNth,
+        Prim::Slice,
         Prim::Append,
         Prim::NewCell,
         Prim::Get,
@@ -313,6 +321,8 @@ impl Prim {
             Prim::IsEmpty => "empty?",
             Prim::Len => "len",
             Prim::Nth => "nth",
+            Prim::SetNth => "set-nth",
+            Prim::Slice => "slice",
             Prim::Append => "append",
             Prim::NewCell => "new-cell",
             Prim::Get => "get",
@@ -350,6 +360,7 @@ impl Prim {
             | Prim::EffectPayload
             | Prim::TypeOf
             | Prim::IsLive => Some(1),
+            Prim::SetNth | Prim::Slice => Some(3),
             _ => Some(2),
         }
     }
@@ -387,6 +398,11 @@ pub enum ExprKind {
         args: Vec<Expr>,
     },
     Emit(Box<Expr>),
+    /// `(mark "tag" e)`: a `mark` event in the trace (task events of user-space schedulers).
+    Mark {
+        tag: String,
+        arg: Box<Expr>,
+    },
     /// `(effect L e)`: an effect value, not performed.
     MakeEffect {
         label: Label,
@@ -447,7 +463,7 @@ impl Expr {
             Call { func, args } => std::iter::once(&**func).chain(args.iter()).collect(),
             Prim { args, .. } => args.iter().collect(),
             Emit(e) | PerformValue(e) | Raise(e) => vec![e],
-            MakeEffect { arg, .. } | Perform { arg, .. } => vec![arg],
+            MakeEffect { arg, .. } | Perform { arg, .. } | Mark { arg, .. } => vec![arg],
             WithHandler(h) => {
                 let mut v: Vec<&Expr> = h.clauses.iter().map(|c| &c.body).collect();
                 v.push(&h.body);
@@ -480,7 +496,7 @@ impl Expr {
             Call { func, args } => std::iter::once(&mut **func).chain(args.iter_mut()).collect(),
             Prim { args, .. } => args.iter_mut().collect(),
             Emit(e) | PerformValue(e) | Raise(e) => vec![e],
-            MakeEffect { arg, .. } | Perform { arg, .. } => vec![arg],
+            MakeEffect { arg, .. } | Perform { arg, .. } | Mark { arg, .. } => vec![arg],
             WithHandler(h) => {
                 let h = &mut **h;
                 let mut v: Vec<&mut Expr> = h.clauses.iter_mut().map(|c| &mut c.body).collect();

@@ -114,6 +114,11 @@ pub fn out_of_range(op: &str, index: i64, len: usize) -> ValueView {
     ErrorTag::Index.msg(format!("{op}: index {index} out of range for length {len}"))
 }
 
+/// `slice` with bounds that are not `0 <= i <= j <= len`.
+pub fn bad_slice(i: i64, j: i64, len: usize) -> ValueView {
+    ErrorTag::Index.msg(format!("slice: bounds {i}..{j} out of range for length {len}"))
+}
+
 /// `form` is `transfer`, `transfer-throw` or `pass`.
 pub fn outside_clause(form: &str) -> ValueView {
     ErrorTag::OutsideClause.msg(format!("{form} outside a handler clause"))

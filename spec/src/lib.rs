@@ -8,6 +8,7 @@ pub mod deep;
 pub mod engine;
 pub mod errors;
 pub mod outcome;
+pub mod prelude;
 pub mod rules;
 pub mod script;
 pub mod syntax;

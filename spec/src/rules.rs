@@ -39,6 +39,7 @@ rules! {
     EDivZero => "E-DivZero",
     EIndex => "E-Index",
     EEmit => "E-Emit",
+    EMark => "E-Mark",
     EEffect => "E-Effect",
     SNew => "S-New",
     SGet => "S-Get",

@@ -13,6 +13,7 @@
 //!   (fuel-spent 12))                        ; optional: exact fuel spent
 //! ```
 //!
+//! `(prelude "std")` runs the program with a prelude's functions in scope.
 //! `(before e)` names a program run first, in its own run; its final value is
 //! the input `prev` of `program` (how a host carries values between runs).
 
@@ -184,6 +185,7 @@ fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
     let mut output = None;
     let mut trace = None;
     let mut spent = None;
+    let mut prelude: Option<(String, Pos)> = None;
     while !cur.at_rparen() {
         let fpos = cur.expect_lparen("a test clause")?;
         let (word, wpos) = cur.atom("a test clause name")?;
@@ -252,6 +254,10 @@ fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
                     }
                 });
             }
+            "prelude" => {
+                prelude = Some((cur.string("the prelude's name")?, fpos));
+                cur.expect_rparen("`(prelude \"name\")`")?;
+            }
             "fuel-spent" => {
                 spent = Some(cur.int("the fuel spent")?.max(0) as u64);
                 cur.expect_rparen("`(fuel-spent n)`")?;
@@ -279,9 +285,16 @@ fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
         }
     }
     cur.bump()?;
-    let Some((mut program, map)) = program else {
+    let Some((mut program, mut map)) = program else {
         return Err(ParseError::new(pos, format!("test {name:?} has no `(program ...)`")));
     };
+    if let Some((pname, ppos)) = prelude {
+        let p = crate::prelude::Prelude::load(&pname)
+            .map_err(|e| ParseError::new(ppos, format!("prelude {pname}: {e}")))?;
+        let (q, m) = p.wrap(program, &map);
+        program = q;
+        map = m;
+    }
     if before.is_some() {
         program.inputs = vec!["prev".to_string()];
     }

@@ -69,6 +69,8 @@ pub enum Event {
     Catch { error: ValueView, site: NodeId },
     /// `error` propagated out of the body of boundary `scope`.
     Unwind { scope: ScopeId, error: ValueView },
+    /// `(mark "tag" v)`: a program's own event (schedulers mark task events).
+    Mark { tag: String, value: ValueView },
 }
 
 impl Event {
@@ -113,6 +115,7 @@ impl Event {
             Event::Raise { error, site: s } => format!("raise {error}{}", site(s)),
             Event::Catch { error, site: s } => format!("catch {error}{}", site(s)),
             Event::Unwind { scope, error } => format!("unwind s{scope} {error}"),
+            Event::Mark { tag, value } => format!("mark {tag} {value}"),
         }
     }
 }

@@ -81,6 +81,7 @@ fn expr() -> impl Strategy<Value = Expr> {
                 }
             ),
             e.clone().prop_map(move |x| Expr::new(ExprKind::Emit(b(x)))),
+            ("[ -~]{0,6}", e.clone()).prop_map(move |(tag, x)| Expr::new(ExprKind::Mark { tag, arg: b(x) })),
             e.clone().prop_map(move |x| Expr::new(ExprKind::Raise(b(x)))),
             e.clone().prop_map(move |x| Expr::new(ExprKind::PerformValue(b(x)))),
             (label(), e.clone()).prop_map(move |(label, arg)| Expr::new(ExprKind::Perform { label, arg: b(arg) })),
@@ -102,11 +103,11 @@ fn expr() -> impl Strategy<Value = Expr> {
                 })))),
             (
                 proptest::option::of("[ -~]{0,8}"),
-                labels(),
+                (labels(), proptest::option::of("[a-z]{1,6}")),
                 proptest::collection::vec((proptest::option::of(label()), name(), name(), e.clone()), 1..4),
                 e.clone()
             )
-                .prop_map(|(name, only, cs, body)| {
+                .prop_map(|(name, (only, native), cs, body)| {
                     let mut clauses: Vec<Clause> = Vec::new();
                     for (label, param, k, body) in cs {
                         if param != k && !clauses.iter().any(|c| c.label == label) {
@@ -123,7 +124,7 @@ fn expr() -> impl Strategy<Value = Expr> {
                     }
                     // The canonical order puts the catch-all last.
                     clauses.sort_by_key(|c| c.label.is_none());
-                    Expr::new(ExprKind::WithHandler(Box::new(HandlerExpr { name, only, clauses, body })))
+                    Expr::new(ExprKind::WithHandler(Box::new(HandlerExpr { name, only, native, clauses, body })))
                 }),
             (any::<bool>(), labels(), e.clone(), e.clone()).prop_map(|(obs, only, func, body)| {
                 let kind = if obs { InterceptKind::Observe } else { InterceptKind::Intercept };

@@ -307,6 +307,7 @@ impl<S: Source> G<'_, S> {
             e(ExprKind::WithHandler(Box::new(HandlerExpr {
                 name: None,
                 only: None,
+                native: None,
                 clauses: vec![Clause { label: Some(label("A")), param: "x".into(), k: "k".into(), body: var("k") }],
                 body,
             })))
@@ -531,7 +532,7 @@ impl<S: Source> G<'_, S> {
             None
         };
         let name = if self.s.chance(20) { Some(self.name("h")) } else { None };
-        e(ExprKind::WithHandler(Box::new(HandlerExpr { name, only, clauses, body })))
+        e(ExprKind::WithHandler(Box::new(HandlerExpr { name, only, native: None, clauses, body })))
     }
 
     fn simple_clause(&mut self) -> Expr {

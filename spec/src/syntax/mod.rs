@@ -52,6 +52,8 @@ impl std::error::Error for ParseError {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceMap {
     pub spans: Vec<Pos>,
+    /// Nodes `start..end` come from prelude `name` (their positions are in its file).
+    pub prelude: Option<(String, NodeId, NodeId)>,
 }
 
 impl SourceMap {
@@ -59,11 +61,12 @@ impl SourceMap {
         self.spans.get(id as usize).copied()
     }
 
-    /// `line:col` when known, else `#id`.
+    /// `line:col` when known (in `prelude NAME line:col` for prelude nodes), else `#id`.
     pub fn describe(&self, id: NodeId) -> String {
-        match self.pos(id) {
-            Some(p) => p.to_string(),
-            None => format!("#{id}"),
+        match (self.pos(id), &self.prelude) {
+            (Some(p), Some((name, start, end))) if (*start..*end).contains(&id) => format!("prelude {name} {p}"),
+            (Some(p), _) => p.to_string(),
+            (None, _) => format!("#{id}"),
         }
     }
 }

@@ -7,6 +7,9 @@ use super::{ParseError, Pos, SourceMap};
 use crate::ast::*;
 use crate::deep::grow;
 
+/// A handler's options and clauses: name, filter, native name, clauses.
+type HandlerHead = (Option<String>, Option<Vec<Label>>, Option<String>, Vec<Clause>);
+
 /// Words that cannot name variables.
 pub const KEYWORDS: &[&str] = &[
     "let",
@@ -15,6 +18,7 @@ pub const KEYWORDS: &[&str] = &[
     "fn",
     "letrec",
     "emit",
+    "mark",
     "effect",
     "perform",
     "with-handler",
@@ -368,6 +372,7 @@ impl<'s> Cursor<'s> {
             "fn" => self.form_fn(pos),
             "letrec" => self.form_letrec(pos),
             "emit" => self.form_emit(pos),
+            "mark" => self.form_mark(pos),
             "raise" => self.form_raise(pos),
             "effect" => self.form_effect(pos),
             "perform" => self.form_perform(pos),
@@ -474,6 +479,13 @@ impl<'s> Cursor<'s> {
     }
 
     #[inline(never)]
+    fn form_mark(&mut self, pos: Pos) -> Result<Expr, ParseError> {
+        let tag = self.string("the mark's tag")?;
+        let mut es = self.args_exact(1, "mark \"tag\"", pos)?;
+        Ok(self.node(pos, ExprKind::Mark { tag, arg: Box::new(es.pop().unwrap()) }))
+    }
+
+    #[inline(never)]
     fn form_raise(&mut self, pos: Pos) -> Result<Expr, ParseError> {
         let b = |e: Expr| Box::new(e);
         let mut es = self.args_exact(1, "raise", pos)?;
@@ -558,22 +570,27 @@ impl<'s> Cursor<'s> {
 
     #[inline(never)]
     fn form_with_handler(&mut self, pos: Pos) -> Result<Expr, ParseError> {
-        let (name, only, clauses) = self.handler_head(pos)?;
+        let (name, only, native, clauses) = self.handler_head(pos)?;
         let body = self.body(pos, "`with-handler`")?;
-        Ok(self.node(pos, ExprKind::WithHandler(Box::new(HandlerExpr { name, only, clauses, body }))))
+        Ok(self.node(pos, ExprKind::WithHandler(Box::new(HandlerExpr { name, only, native, clauses, body }))))
     }
 
     /// A handler's options and clauses, up to its body.
     #[inline(never)]
     #[allow(clippy::type_complexity)]
-    fn handler_head(&mut self, pos: Pos) -> Result<(Option<String>, Option<Vec<Label>>, Vec<Clause>), ParseError> {
+    fn handler_head(&mut self, pos: Pos) -> Result<HandlerHead, ParseError> {
         let mut name = None;
         let mut only = None;
+        let mut native = None;
         loop {
             match self.peek() {
                 Some(Tok::Atom(a)) if a == ":name" => {
                     self.bump()?;
                     name = Some(self.string("the handler name")?);
+                }
+                Some(Tok::Atom(a)) if a == ":native" => {
+                    self.bump()?;
+                    native = Some(self.string("the native implementation's name")?);
                 }
                 Some(Tok::Atom(a)) if a == ":only" => {
                     self.bump()?;
@@ -622,7 +639,7 @@ impl<'s> Cursor<'s> {
             let c = clauses.remove(i);
             clauses.push(c);
         }
-        Ok((name, only, clauses))
+        Ok((name, only, native, clauses))
     }
 
     #[inline(never)]
@@ -637,6 +654,34 @@ impl<'s> Cursor<'s> {
         let body = self.body(pos, &format!("`{head}`"))?;
         Ok(self.node(pos, ExprKind::WithIntercept(Box::new(InterceptExpr { kind, only, func, body }))))
     }
+    /// `(define (name param ...) body ...)`: a prelude function (provisional ids).
+    pub fn define(&mut self) -> Result<FunDef, ParseError> {
+        let pos = self.expect_lparen("a `(define (name params...) body...)` form")?;
+        let (word, wpos) = self.atom("`define`")?;
+        if word != "define" {
+            return Err(ParseError::new(wpos, format!("expected `define`, found `{word}`")));
+        }
+        self.expect_lparen("`(name params...)`")?;
+        let name = self.var("the function name")?;
+        let mut params: Vec<String> = Vec::new();
+        while !self.at_rparen() {
+            let ppos = self.pos();
+            let p = self.var("a parameter name")?;
+            if params.contains(&p) {
+                return Err(ParseError::new(ppos, format!("parameter `{p}` appears twice")));
+            }
+            params.push(p);
+        }
+        self.bump()?;
+        let body = self.body(pos, "`define`")?;
+        Ok(FunDef { name, lambda: Lambda { params, body: Box::new(body) } })
+    }
+
+    /// The positions of the nodes parsed so far, by provisional id.
+    pub fn take_spans(&mut self) -> Vec<Pos> {
+        std::mem::take(&mut self.spans)
+    }
+
     /// Renumber `e` in pre-order and return the source map for the new ids.
     pub fn finish(&mut self, e: &mut Expr) -> SourceMap {
         let mut spans = Vec::with_capacity(self.spans.len());
@@ -652,6 +697,6 @@ impl<'s> Cursor<'s> {
         }
         go(e, old, &mut spans);
         self.spans.clear();
-        SourceMap { spans }
+        SourceMap { spans, prelude: None }
     }
 }

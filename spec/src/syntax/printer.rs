@@ -96,6 +96,7 @@ fn form(e: &Expr) -> (String, Vec<Part<'_>>) {
         }
         Prim { op, args } => (op.name().into(), args.iter().map(Sub).collect()),
         Emit(x) => ("emit".into(), vec![Sub(x)]),
+        Mark { tag, arg } => ("mark".into(), vec![Text(quote_str(tag)), Sub(arg)]),
         Raise(x) => ("raise".into(), vec![Sub(x)]),
         MakeEffect { label, arg } => ("effect".into(), vec![t(label.as_str()), Sub(arg)]),
         Perform { label, arg } => ("perform".into(), vec![t(label.as_str()), Sub(arg)]),
@@ -130,6 +131,9 @@ fn form(e: &Expr) -> (String, Vec<Part<'_>>) {
             }
             if let Some(o) = &h.only {
                 ps.push(Text(format!(":only {}", labels(o))));
+            }
+            if let Some(n) = &h.native {
+                ps.push(Text(format!(":native {}", quote_str(n))));
             }
             let clauses = h
                 .clauses
