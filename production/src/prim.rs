@@ -294,6 +294,13 @@ impl Machine<'_, '_> {
                 _ => bad!(0, "effect"),
             },
             Prim::TypeOf => Value::str(arg!(0).type_name()),
+            Prim::Arity => match arg!(0) {
+                Value::Fn(i, env) => {
+                    let proto = self.code.groups[env.group as usize].protos[*i as usize];
+                    Value::Int(self.code.protos[proto as usize].nparams as i64)
+                }
+                _ => bad!(0, "fn"),
+            },
             Prim::IsLive => {
                 let v = arg!(0).clone();
                 match &v {

@@ -244,6 +244,10 @@ impl<'p> Interp<'p> {
                 let t = args[0].type_name();
                 ok(self, Value::str(t))
             }
+            Prim::Arity => match &args[0] {
+                Value::Fn(c) => ok(self, Value::Int(c.lambda().params.len() as i64)),
+                _ => bad!(0, "fn"),
+            },
             Prim::IsLive => match &args[0] {
                 Value::Cont(k) if k.run != self.run => {
                     self.rule(Rule::KStale);

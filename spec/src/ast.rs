@@ -250,6 +250,7 @@ pub enum Prim {
     EffectLabel,
     EffectPayload,
     TypeOf,
+    Arity,
     IsLive,
 }
 
@@ -291,6 +292,7 @@ impl Prim {
         Prim::EffectLabel,
         Prim::EffectPayload,
         Prim::TypeOf,
+        Prim::Arity,
         Prim::IsLive,
     ];
 
@@ -333,6 +335,7 @@ impl Prim {
             Prim::EffectLabel => "effect-label",
             Prim::EffectPayload => "effect-payload",
             Prim::TypeOf => "type-of",
+            Prim::Arity => "arity",
             Prim::IsLive => "live?",
         }
     }
@@ -359,6 +362,7 @@ impl Prim {
             | Prim::EffectLabel
             | Prim::EffectPayload
             | Prim::TypeOf
+            | Prim::Arity
             | Prim::IsLive => Some(1),
             Prim::SetNth | Prim::Slice => Some(3),
             _ => Some(2),

@@ -487,7 +487,11 @@ impl<S: Source> G<'_, S> {
         match *self.s.pick(&opts) {
             1 => {
                 let v = self.int(sc);
-                emit(v)
+                if self.s.chance(20) {
+                    e(ExprKind::Mark { tag: "m".to_string(), arg: Box::new(v) })
+                } else {
+                    emit(v)
+                }
             }
             2 => {
                 let c = self.s.pick(&sc.cells).clone();
