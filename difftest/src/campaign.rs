@@ -58,6 +58,7 @@ pub struct Counts {
     pub fuel: u64,
     pub discard_depth: u64,
     pub discard_no_previous: u64,
+    pub discard_native_fuel: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +116,7 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
                         Verdict::Agree(Class::Fuel) => counts.fuel += 1,
                         Verdict::Discard(Discard::Depth) => counts.discard_depth += 1,
                         Verdict::Discard(Discard::NoPrevious) => counts.discard_no_previous += 1,
+                        Verdict::Discard(Discard::NativeFuel) => counts.discard_native_fuel += 1,
                         Verdict::Mismatch(m) => {
                             let mut bad = first_bad.lock().unwrap();
                             if bad.as_ref().is_none_or(|(j, _, _)| i < *j) {
@@ -167,6 +169,7 @@ fn add_counts(a: &mut Counts, b: &Counts) {
     a.fuel += b.fuel;
     a.discard_depth += b.discard_depth;
     a.discard_no_previous += b.discard_no_previous;
+    a.discard_native_fuel += b.discard_native_fuel;
 }
 
 /// Shrink a failing case's program while the engines still disagree.
@@ -259,7 +262,7 @@ impl Report {
             values: self.counts.values,
             errors: self.counts.errors,
             fuel_exhausted: self.counts.fuel,
-            discarded: self.counts.discard_depth + self.counts.discard_no_previous,
+            discarded: self.counts.discard_depth + self.counts.discard_no_previous + self.counts.discard_native_fuel,
             mismatches: self.found.is_some() as u64,
             seconds: self.elapsed.as_secs_f64(),
             programs_per_second: self.programs_per_second(),

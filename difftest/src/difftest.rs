@@ -89,10 +89,10 @@ fn check_corpus(dir: &PathBuf, reference: &dyn Engine, vm: &dyn Engine) -> Resul
 
 fn print_report(r: &Report) {
     let c = &r.counts;
-    let discarded = c.discard_depth + c.discard_no_previous;
+    let discarded = c.discard_depth + c.discard_no_previous + c.discard_native_fuel;
     eprintln!(
         "campaign: {} programs in {:.1}s ({:.0} programs/s): {} values, {} errors, {} out of fuel, \
-         {} discarded ({} depth limit, {} no first value), {} mismatch(es)",
+         {} discarded ({} depth limit, {} no first value, {} fuel against native handlers), {} mismatch(es)",
         c.run,
         r.elapsed.as_secs_f64(),
         r.programs_per_second(),
@@ -102,6 +102,7 @@ fn print_report(r: &Report) {
         discarded,
         c.discard_depth,
         c.discard_no_previous,
+        c.discard_native_fuel,
         r.found.is_some() as u8
     );
     let unhit = r.unhit();

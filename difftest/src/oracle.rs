@@ -5,6 +5,11 @@
 //! Fuel is exact in both engines (SPEC.md §9.1), so runs that exhaust it are
 //! compared too. Depth limits are engine-specific: a run that hits one on
 //! either side is discarded.
+//!
+//! When the VM ran a native handler (a program using the standard prelude),
+//! its fuel is not the spec's count (SPEC.md §13.6): it is compared without
+//! fuel, and the same program also runs on `vm-prelude` (the VM running the
+//! handlers' kont clauses), which must match the reference exactly.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -27,6 +32,9 @@ pub enum Discard {
     Depth,
     /// The first of two runs did not return a value to hand over.
     NoPrevious,
+    /// Fuel ran out on one side of a comparison with native handlers, whose
+    /// clauses spend none.
+    NativeFuel,
 }
 
 #[derive(Clone, Debug)]
@@ -44,7 +52,9 @@ pub struct Mismatch {
     /// The trace index of the first differing event, when the traces differ.
     pub trace_at: Option<usize>,
     pub reference: Result<RunResult, String>,
+    /// The run that disagreed with the reference, and its engine.
     pub vm: Result<RunResult, String>,
+    pub engine: &'static str,
 }
 
 /// Rule counts of both engines, accumulated over a campaign.
@@ -92,45 +102,79 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
                 trace_at: None,
                 reference: unwrap(r),
                 vm: unwrap(v),
+                engine: vm.name(),
             }));
         }
     };
+    if !v.native {
+        return compare(r, v, vm.name());
+    }
+    let verdict = compare(r.clone(), v, vm.name());
+    if matches!(verdict, Verdict::Mismatch(_)) {
+        return verdict;
+    }
+    // The same program with the handlers' clauses, compared exactly.
+    let clauses: &dyn Engine = &kont_vm::VmPrelude;
+    match run(clauses, case, &mut cov.vm) {
+        Ok(Some(p)) => match compare(r, p, clauses.name()) {
+            Verdict::Agree(_) => verdict,
+            other => other,
+        },
+        p => Verdict::Mismatch(Box::new(Mismatch {
+            first: format!("{} did not run", clauses.name()),
+            trace_at: None,
+            reference: Ok(r),
+            vm: p.and_then(|o| o.ok_or_else(|| "no run".into())),
+            engine: clauses.name(),
+        })),
+    }
+}
+
+/// The verdict on two completed runs.
+fn compare(r: RunResult, v: RunResult, engine: &'static str) -> Verdict {
     let depth = Outcome::Exhausted { resource: Resource::Depth };
     if r.outcome == depth || v.outcome == depth {
         return Verdict::Discard(Discard::Depth);
     }
-    match difference(&r, &v) {
+    let fuel = Outcome::Exhausted { resource: Resource::Fuel };
+    if !r.fuel_comparable(&v) && (r.outcome == fuel || v.outcome == fuel) {
+        return Verdict::Discard(Discard::NativeFuel);
+    }
+    match difference(&r, &v, engine) {
         None => Verdict::Agree(match r.outcome {
             Outcome::Value { .. } => Class::Value,
             Outcome::Error { .. } => Class::Error,
             Outcome::Exhausted { .. } => Class::Fuel,
         }),
         Some((first, trace_at)) => {
-            Verdict::Mismatch(Box::new(Mismatch { first, trace_at, reference: Ok(r), vm: Ok(v) }))
+            Verdict::Mismatch(Box::new(Mismatch { first, trace_at, reference: Ok(r), vm: Ok(v), engine }))
         }
     }
 }
 
-/// The first difference between two results, and the trace index when the
-/// traces are where they differ.
-pub fn difference(a: &RunResult, b: &RunResult) -> Option<(String, Option<usize>)> {
+/// The first difference between the reference's result `a` and engine
+/// `name`'s `b`, and the trace index when the traces are where they differ.
+pub fn difference(a: &RunResult, b: &RunResult, name: &str) -> Option<(String, Option<usize>)> {
     if let Some(i) = (0..a.trace.len().max(b.trace.len())).find(|&i| a.trace.get(i) != b.trace.get(i)) {
         let show = |t: &[Event]| t.get(i).map_or("<end of trace>".to_string(), |e| e.to_string());
         return Some((
-            format!("trace event {}: reference `{}`, vm `{}`", i + 1, show(&a.trace), show(&b.trace)),
+            format!("trace event {}: reference `{}`, {name} `{}`", i + 1, show(&a.trace), show(&b.trace)),
             Some(i),
         ));
     }
     if a.outcome != b.outcome {
-        return Some((format!("outcome: reference `{}`, vm `{}`", a.outcome, b.outcome), None));
+        return Some((format!("outcome: reference `{}`, {name} `{}`", a.outcome, b.outcome), None));
     }
     if a.output != b.output {
         let i = (0..a.output.len().max(b.output.len())).find(|&i| a.output.get(i) != b.output.get(i)).unwrap_or(0);
         let show = |o: &[kont_spec::ValueView]| o.get(i).map_or("<end>".to_string(), |v| v.to_string());
-        return Some((format!("output {}: reference `{}`, vm `{}`", i + 1, show(&a.output), show(&b.output)), None));
+        return Some((
+            format!("output {}: reference `{}`, {name} `{}`", i + 1, show(&a.output), show(&b.output)),
+            None,
+        ));
     }
-    if a.steps != b.steps {
-        return Some((format!("fuel spent: reference {}, vm {}", a.steps, b.steps), None));
+    if a.fuel_comparable(b) && a.steps != b.steps {
+        return Some((format!("fuel spent: reference {}, {name} {}", a.steps, b.steps), None));
     }
     None
 }
@@ -140,7 +184,7 @@ impl Mismatch {
     pub fn trace_context(&self, before: usize) -> String {
         let (Ok(r), Ok(v), Some(i)) = (&self.reference, &self.vm, self.trace_at) else { return String::new() };
         let mut out = String::new();
-        for (name, t) in [("reference", &r.trace), ("vm", &v.trace)] {
+        for (name, t) in [("reference", &r.trace), (self.engine, &v.trace)] {
             out.push_str(&format!("  {name}:\n"));
             for (j, ev) in t.iter().enumerate().take(i + 2).skip(i.saturating_sub(before)) {
                 let mark = if j == i { ">" } else { " " };

@@ -188,6 +188,8 @@ pub struct HandlerDef<'p> {
     pub otherwise: Option<u32>,
     pub only: Option<Vec<LabelId>>,
     pub name: String,
+    /// Run natively (the standard prelude's own handler, natives enabled).
+    pub native: Option<crate::native::NativeKind>,
 }
 
 impl HandlerDef<'_> {

@@ -11,8 +11,16 @@ use kont_spec::deep::grow;
 use crate::code::*;
 use crate::value::Value;
 
-/// Compile `program` (which must have passed `check_program`).
+/// Compile `program` (which must have passed `check_program`), running the
+/// standard prelude's handlers natively.
 pub fn compile(program: &Program) -> Code<'_> {
+    compile_with(program, true)
+}
+
+/// Compile `program`; `natives` says whether the standard prelude's
+/// `:native` handlers run natively or as their clauses.
+pub fn compile_with(program: &Program, natives: bool) -> Code<'_> {
+    let natives = if natives { crate::native::recognise(program) } else { HashMap::new() };
     let mut c = Compiler {
         code: Code {
             protos: Vec::new(),
@@ -27,6 +35,7 @@ pub fn compile(program: &Program) -> Code<'_> {
         label_ids: HashMap::new(),
         scopes: Vec::new(),
         groups: Vec::new(),
+        natives,
     };
     let g = c.open_group(Vec::new(), Vec::new(), None);
     let inputs: Vec<&str> = program.inputs.iter().map(String::as_str).collect();
@@ -40,6 +49,8 @@ struct Compiler<'p> {
     label_ids: HashMap<&'p str, LabelId>,
     scopes: Vec<Scope<'p>>,
     groups: Vec<GroupCtx<'p>>,
+    /// `with-handler` nodes to run natively.
+    natives: HashMap<NodeId, crate::native::NativeKind>,
 }
 
 /// A function being compiled.
@@ -381,6 +392,7 @@ impl<'p> Compiler<'p> {
                     otherwise,
                     only,
                     name: h.display_name(),
+                    native: self.natives.get(&e.id).copied(),
                 });
                 let def = self.code.handlers.len() as u32 - 1;
                 self.emit(Op::WithHandler { def });

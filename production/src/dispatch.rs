@@ -13,7 +13,7 @@ use crate::code::LabelId;
 use crate::continuation::{Chain, Continuation};
 use crate::faults::{self, Fault};
 use crate::fiber::{Boundary, Dispatch, Escape, EscapeKind, Frame, NONE};
-use crate::machine::{CallError, Flow, Machine};
+use crate::machine::{CallError, Flow, Machine, Stop};
 use crate::value::Env;
 use crate::value::Value;
 
@@ -32,7 +32,8 @@ impl Machine<'_, '_> {
             copy_of: None,
         });
         let body = self.code.groups[group as usize].protos[0];
-        self.open_boundary(Boundary::Handler { scope, def, env: env.clone() }, body, env)
+        let native = self.code.handlers[def as usize].native.map(crate::native::new_state);
+        self.open_boundary(Boundary::Handler { scope, def, env: env.clone(), native }, body, env)
     }
 
     /// [B-Install] for `with-intercept` / `with-observe`.
@@ -153,7 +154,13 @@ impl Machine<'_, '_> {
         let id = self.new_cont_id();
         let k = Value::Cont(Rc::new(Continuation::new(id, self.run, chain, self.graveyard.clone())));
         self.emit(|_| Event::Handle { dispatch: ds.d, scope, k: id });
-        let Boundary::Handler { env, .. } = &self.arena[b as usize].boundary else { unreachable!() };
+        let Boundary::Handler { env, native, .. } = &self.arena[b as usize].boundary else { unreachable!() };
+        if let Some(state) = native {
+            let Value::Cont(k) = k else { unreachable!() };
+            let code = self.code;
+            let label = &code.labels[ds.label as usize];
+            return self.native_clause(state.clone(), (ds.d, scope), label.as_str(), ds.payload, k, ds.site);
+        }
         let env = env.clone();
         let h = &self.code.handlers[def as usize];
         // A labelled clause gets the payload; the catch-all gets the whole effect.
@@ -414,13 +421,29 @@ impl Machine<'_, '_> {
                 return self.fail_value(err, node);
             }
         }
+        let k0 = match &k0 {
+            Some(k) => match self.check_cont(k, node) {
+                Ok(c) => Some(c),
+                Err(flow) => return flow,
+            },
+            None => None,
+        };
+        let k = self.make_cont(f, k0.as_ref(), node)?;
+        self.stack.push(Value::Cont(k));
+        Ok(())
+    }
+
+    /// [K-Envelope] for a native scheduler's spawn: `(new-cont f k0)` with
+    /// both already checked.
+    pub fn envelope_cont(&mut self, f: Value, k0: &Rc<Continuation>, node: NodeId) -> Result<Rc<Continuation>, Stop> {
+        self.make_cont(f, Some(k0), node)
+    }
+
+    /// A fresh unstarted continuation of `f`, under copies of `k0`'s boundaries.
+    fn make_cont(&mut self, f: Value, k0: Option<&Rc<Continuation>>, node: NodeId) -> Result<Rc<Continuation>, Stop> {
         // The boundaries of k0's chain, innermost first.
         let mut source: Vec<Boundary> = Vec::new();
-        if let Some(k) = &k0 {
-            let c = match self.check_cont(k, node) {
-                Ok(c) => c,
-                Err(flow) => return flow,
-            };
+        if let Some(c) = k0 {
             self.rule(Rule::KEnvelope);
             let chain = c.peek().expect("checked live");
             let mut x = chain.head;
@@ -442,9 +465,9 @@ impl Machine<'_, '_> {
             let scope = self.new_scope();
             self.rule(Rule::BInstall);
             let (copy, kind, name, from) = match b {
-                Boundary::Handler { scope: from, def, env } => {
+                Boundary::Handler { scope: from, def, env, native } => {
                     let name = self.code.handlers[def as usize].name.clone();
-                    (Boundary::Handler { scope, def, env }, BoundaryKind::Handler, name, from)
+                    (Boundary::Handler { scope, def, env, native }, BoundaryKind::Handler, name, from)
                 }
                 Boundary::Intercept { scope: from, def, func } => {
                     let kind = if self.code.intercepts[def as usize].observe {
@@ -478,8 +501,6 @@ impl Machine<'_, '_> {
         self.arena[head as usize].frames.push(Frame::Start { func: f, node });
         let id = self.new_cont_id();
         self.emit(|_| Event::NewCont { k: id, envelope: scopes });
-        let k = Continuation::new(id, self.run, Chain { head, last }, self.graveyard.clone());
-        self.stack.push(Value::Cont(Rc::new(k)));
-        Ok(())
+        Ok(Rc::new(Continuation::new(id, self.run, Chain { head, last }, self.graveyard.clone())))
     }
 }

@@ -25,6 +25,8 @@ pub enum Boundary {
         scope: ScopeId,
         def: u32,
         env: Rc<Env>,
+        /// A native handler's state (shared by envelope copies, like the cells its clauses would use).
+        native: Option<crate::native::Shared>,
     },
     /// An interceptor or observer with its function.
     Intercept {

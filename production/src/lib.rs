@@ -15,6 +15,7 @@ pub mod faults;
 mod fiber;
 pub mod host;
 mod machine;
+mod native;
 mod prim;
 mod value;
 
@@ -23,7 +24,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use kont_spec::{Engine, Limits, Outcome, Program, RuleCounts, RunOptions, RunResult};
 
 pub use code::Code;
-pub use compile::compile;
+pub use compile::{compile, compile_with};
 pub use value::Value;
 
 use fiber::{Boundary, NONE};
@@ -32,9 +33,15 @@ use machine::{Machine, Stop};
 /// Each run gets a fresh identity; continuations and cells carry it.
 static RUNS: AtomicU32 = AtomicU32::new(1);
 
-/// The production engine.
+/// The production engine. The standard prelude's `:native` handlers
+/// (scheduler, await, cache) run natively (SPEC.md §13.6).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Vm;
+
+/// The production engine running every handler as its kont clauses: what
+/// the native handlers are checked against.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VmPrelude;
 
 /// A run's result plus its final runtime value (for hosts that keep values).
 pub struct RawRun {
@@ -86,6 +93,7 @@ impl Vm {
             output: std::mem::take(&mut m.output),
             trace: m.trace.take().unwrap_or_default(),
             steps,
+            native: code.handlers.iter().any(|h| h.native.is_some()),
         };
         RawRun { result, value, counts: m.counts.take() }
     }
@@ -99,9 +107,48 @@ impl Vm {
         options: RunOptions,
         count: bool,
     ) -> RawRun {
+        self.run_raw_with(program, inputs, limits, options, count, true)
+    }
+
+    fn run_raw_with(
+        &self,
+        program: &Program,
+        inputs: Vec<Value>,
+        limits: Limits,
+        options: RunOptions,
+        count: bool,
+        natives: bool,
+    ) -> RawRun {
         assert_eq!(inputs.len(), program.inputs.len(), "one value per declared input");
-        let code = compile(program);
+        let code = compile_with(program, natives);
         self.run_code(&code, inputs, limits, options, count)
+    }
+}
+
+impl Engine for VmPrelude {
+    fn name(&self) -> &'static str {
+        "vm-prelude"
+    }
+
+    fn run(&self, program: &Program, limits: Limits, options: RunOptions) -> RunResult {
+        Vm.run_raw_with(program, Vec::new(), limits, options, false, false).result
+    }
+
+    fn run_counting(&self, program: &Program, limits: Limits, options: RunOptions) -> (RunResult, RuleCounts) {
+        let raw = Vm.run_raw_with(program, Vec::new(), limits, options, true, false);
+        (raw.result, raw.counts.unwrap_or_default())
+    }
+
+    fn run_after_counting(
+        &self,
+        first: &Program,
+        program: &Program,
+        limits: Limits,
+        options: RunOptions,
+    ) -> Option<(RunResult, RuleCounts)> {
+        let value = Vm.run_raw_with(first, Vec::new(), limits, RunOptions::default(), false, false).value?;
+        let raw = Vm.run_raw_with(program, vec![value], limits, options, true, false);
+        Some((raw.result, raw.counts.unwrap_or_default()))
     }
 }
 

@@ -66,7 +66,7 @@ impl Reference {
             Res::Op(_) | Res::Esc(_) => unreachable!("the top handles effects and escapes"),
         };
         let (output, trace, steps, counts) = m.into_parts();
-        RawRun { result: RunResult { outcome, output, trace, steps }, value, counts }
+        RawRun { result: RunResult { outcome, output, trace, steps, native: false }, value, counts }
     }
 }
 

@@ -77,6 +77,17 @@ pub struct RunResult {
     pub trace: Vec<Event>,
     /// Fuel spent: expressions evaluated.
     pub steps: u64,
+    /// A native handler ran (SPEC.md §13.6): the clauses it stood for were not
+    /// evaluated, so `steps` (and when fuel runs out) is not the spec's count.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub native: bool,
+}
+
+impl RunResult {
+    /// Whether fuel is comparable with another engine's: both counted exactly.
+    pub fn fuel_comparable(&self, other: &RunResult) -> bool {
+        !self.native && !other.native
+    }
 }
 
 /// Resource limits of a run.

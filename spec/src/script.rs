@@ -104,7 +104,7 @@ impl Case {
                 fails.push(format!("expected output {}, got {}", show_list(want), show_list(&r.output)));
             }
         }
-        if let Some(want) = self.spent {
+        if let (Some(want), false) = (self.spent, r.native) {
             if want != r.steps {
                 fails.push(format!("expected {want} fuel spent, got {}", r.steps));
             }

@@ -1,5 +1,7 @@
-//! Every `.kont` case of `corpus/` passes on both engines, and the engines
-//! agree on outcome, output, trace and fuel for each.
+//! Every `.kont` case of `corpus/` passes on every engine — the reference,
+//! the VM with native handlers, and the VM running the prelude's clauses —
+//! and they agree on outcome, output, trace and (where both count it
+//! exactly) fuel.
 
 use kont_difftest::corpus;
 use kont_tests::root;
@@ -7,7 +9,7 @@ use kont_tests::root;
 #[test]
 fn corpus_passes_on_both_engines_and_they_agree() {
     let scripts = corpus::load(&[root().join("corpus")]).unwrap_or_else(|e| panic!("{e}"));
-    let engines: Vec<&dyn kont_spec::Engine> = vec![&kont_reference::Reference, &kont_vm::Vm];
+    let engines: Vec<&dyn kont_spec::Engine> = vec![&kont_reference::Reference, &kont_vm::Vm, &kont_vm::VmPrelude];
     let mut failures = Vec::new();
     let mut total = 0;
     for s in &scripts {
