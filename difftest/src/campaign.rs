@@ -195,13 +195,18 @@ pub fn save(dir: &Path, program: &Program, before: Option<&Program>, case: &Case
     let text = print_program(program);
     let c = Case { program: program.clone(), ..case.clone() };
     let r = match &c.before {
-        None => reference.run(&c.program, c.limits, RunOptions { trace: true }),
-        Some(first) => reference.run_after(first, &c.program, c.limits, RunOptions { trace: true }).expect("a value"),
+        None => reference.run(&c.runnable(), c.limits, RunOptions { trace: true }),
+        Some(first) => {
+            reference.run_after(first, &c.runnable(), c.limits, RunOptions { trace: true }).expect("a value")
+        }
     };
     let hash = short_hash(&text);
     let mut out =
         format!(";; Found by `kont difftest`; the reference's behaviour is asserted.\n(test \"regression {hash}\"\n");
     out.push_str(&format!("  (limits :fuel {} :depth {})\n", c.limits.fuel, c.limits.depth));
+    if c.prelude {
+        out.push_str("  (prelude \"std\")\n");
+    }
     if let Some(b) = before {
         out.push_str(&format!("  (before\n    {})\n", indent(&print_program(b))));
     }

@@ -36,6 +36,9 @@ enum Command {
         /// Print the trace projection.
         #[arg(long)]
         trace: bool,
+        /// After an error outcome, print its traceback (SPEC.md §13.5; records the trace).
+        #[arg(long)]
+        traceback: bool,
         /// Print the whole result as one JSON object.
         #[arg(long)]
         json: bool,
@@ -86,8 +89,8 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run { file, engine, trace, json, fuel, depth, prelude } => {
-            run(file, &engine, trace, json, Limits { fuel, depth }, prelude.as_deref())
+        Command::Run { file, engine, trace, traceback, json, fuel, depth, prelude } => {
+            run(file, &engine, trace, traceback, json, Limits { fuel, depth }, prelude.as_deref())
         }
         Command::Check { paths, engine } => check(&paths, &engine),
         Command::Difftest { cases, seed, jobs, save, json, no_corpus, corpus } => {
@@ -101,7 +104,15 @@ fn pick(name: &str) -> Result<Vec<&'static dyn Engine>, String> {
         .ok_or_else(|| format!("unknown engine `{name}` (choose from: {})", engines::NAMES.join(", ")))
 }
 
-fn run(file: PathBuf, engine: &str, trace: bool, json: bool, limits: Limits, prelude: Option<&str>) -> ExitCode {
+fn run(
+    file: PathBuf,
+    engine: &str,
+    trace: bool,
+    traceback: bool,
+    json: bool,
+    limits: Limits,
+    prelude: Option<&str>,
+) -> ExitCode {
     let engine = match pick(engine) {
         Ok(e) if e.len() == 1 => e[0],
         Ok(_) => {
@@ -141,7 +152,7 @@ fn run(file: PathBuf, engine: &str, trace: bool, json: bool, limits: Limits, pre
         eprintln!("{}:{}", file.display(), e.render(Some(&map)));
         return ExitCode::from(2);
     }
-    let r = engine.run(&program, limits, RunOptions { trace: trace || json });
+    let r = engine.run(&program, limits, RunOptions { trace: trace || traceback || json });
     if json {
         println!("{}", serde_json::to_string(&r).expect("results serialize"));
     } else {
@@ -152,6 +163,11 @@ fn run(file: PathBuf, engine: &str, trace: bool, json: bool, limits: Limits, pre
             print!("{}", kont_spec::trace::render_trace(&r.trace, Some(&map)));
         }
         println!("{}", r.outcome.render(Some(&map)));
+        if traceback {
+            if let Some(tb) = kont_spec::traceback::render(&r.trace, &r.outcome, Some(&map)) {
+                print!("{tb}");
+            }
+        }
     }
     match r.outcome {
         Outcome::Value { .. } => ExitCode::SUCCESS,

@@ -67,13 +67,14 @@ pub struct Coverage {
 /// Run one engine on a case, turning a panic into an error message.
 fn run(engine: &dyn Engine, case: &Case, counts: &mut RuleCounts) -> Result<Option<RunResult>, String> {
     let options = RunOptions { trace: true };
+    let program = case.runnable();
     let r = catch_unwind(AssertUnwindSafe(|| match &case.before {
         None => {
-            let (r, c) = engine.run_counting(&case.program, case.limits, options);
+            let (r, c) = engine.run_counting(&program, case.limits, options);
             counts.add(&c);
             Some(r)
         }
-        Some(first) => engine.run_after_counting(first, &case.program, case.limits, options).map(|(r, c)| {
+        Some(first) => engine.run_after_counting(first, &program, case.limits, options).map(|(r, c)| {
             counts.add(&c);
             r
         }),

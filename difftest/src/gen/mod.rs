@@ -6,12 +6,24 @@
 //! non-continuation, type errors…) come in at a low rate because errors must
 //! agree too. Swarm testing: each program enables a random subset of the
 //! features, so rare combinations get weight.
+//!
+//! With `concurrency`, a program runs with the standard prelude (SPEC.md
+//! §13): its root body runs under `run-scheduled` (or only `run-await`),
+//! perhaps inside `with-cache`, and spawns tasks that wait, gather, race,
+//! cancel, settle promises, hold semaphores, await and use the cache, with
+//! user handlers, interceptors and observers around spawn sites and inside
+//! tasks. Those cases also compare the VM's native handlers (§13.6).
 
 mod source;
 
 pub use source::{Bytes, Rng, Source};
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
 use kont_spec::ast::*;
+use kont_spec::prelude::Prelude;
+use kont_spec::syntax::SourceMap;
 use kont_spec::{Limits, Program};
 
 /// The labels programs use: few, so handlers overlap and filters matter.
@@ -39,6 +51,7 @@ pub struct Features {
     pub loops: bool,
     pub emit: bool,
     pub violations: bool,
+    pub concurrency: bool,
 }
 
 impl Features {
@@ -65,8 +78,10 @@ impl Features {
             loops: f(),
             emit: f(),
             violations: f(),
+            concurrency: false,
         };
         x.handlers = s.chance(95);
+        x.concurrency = s.chance(30);
         // Some way to reactivate a continuation keeps handlers interesting.
         if !(x.non_tail || x.transfer || x.throw || x.pass) {
             x.transfer = true;
@@ -95,6 +110,7 @@ impl Features {
             loops: true,
             emit: true,
             violations: true,
+            concurrency: true,
         }
     }
 }
@@ -103,14 +119,39 @@ impl Features {
 /// program receives as `prev`, and the limits to run it under.
 #[derive(Clone, Debug)]
 pub struct Case {
+    /// The program as generated (without the prelude, when it uses one).
     pub program: Program,
     pub before: Option<Program>,
     pub limits: Limits,
     pub features: Features,
+    /// Run `program` with the standard prelude.
+    pub prelude: bool,
+}
+
+impl Case {
+    /// The program to run: `program`, wrapped with the standard prelude when the case uses it.
+    pub fn runnable(&self) -> Cow<'_, Program> {
+        if self.prelude {
+            Cow::Owned(with_std(&self.program))
+        } else {
+            Cow::Borrowed(&self.program)
+        }
+    }
+}
+
+/// `program` wrapped with the standard prelude.
+pub fn with_std(program: &Program) -> Program {
+    static STD: OnceLock<Prelude> = OnceLock::new();
+    let std = STD.get_or_init(|| Prelude::load("std").expect("the standard prelude parses"));
+    std.wrap(program.clone(), &SourceMap::default()).0
 }
 
 /// The fuel generated programs run with.
 pub const FUEL: u64 = 20_000;
+
+/// The fuel programs with the prelude run with: its clauses are kont code
+/// (on every engine but the VM's natives), so a task switch costs hundreds.
+pub const PRELUDE_FUEL: u64 = 400_000;
 
 /// A case generated from raw bytes (what the fuzzer mutates).
 #[derive(Clone, Debug)]
@@ -143,6 +184,11 @@ pub fn case_with(s: &mut impl Source, features: Features) -> Case {
     let size = 12 + s.below(60) as i32;
     let mut g = G { s, f: features, budget: size, fresh: 0 };
     // Now and then: a tight depth limit (R-Depth), or a second run (K-Stale).
+    if g.f.concurrency {
+        let program = Program::new(g.concurrent_top());
+        let limits = Limits { fuel: PRELUDE_FUEL, depth: 20_000 };
+        return Case { program, before: None, limits, features, prelude: true };
+    }
     let deep = g.f.violations && g.s.chance(3);
     let stale = g.s.chance(2);
     let body = if deep { g.deep_recursion() } else { g.top() };
@@ -155,7 +201,7 @@ pub fn case_with(s: &mut impl Source, features: Features) -> Case {
         (Program::new(body), None)
     };
     let limits = Limits { fuel: FUEL, depth: if deep { 400 } else { 20_000 } };
-    Case { program, before, limits, features }
+    Case { program, before, limits, features, prelude: false }
 }
 
 // ----- tiny constructors --------------------------------------------------
@@ -230,6 +276,14 @@ struct Scope {
     handled: Vec<&'static str>,
     /// Inside a clause: the continuation variable (for deliberate reuse).
     clause_k: Option<String>,
+    /// Under the prelude's scheduler / an await handler / a cache handler.
+    sched: bool,
+    awaits: bool,
+    cache: bool,
+    /// Variables holding task, promise and semaphore handles.
+    tasks: Vec<String>,
+    promises: Vec<String>,
+    sems: Vec<String>,
 }
 
 struct G<'a, S: Source> {
@@ -283,6 +337,99 @@ impl<S: Source> G<'_, S> {
             body = let_(&x, v, body);
         }
         body
+    }
+
+    /// A program for the standard prelude: the root body under `run-scheduled`
+    /// (or just `run-await`), maybe inside an interceptor or observer, a total
+    /// user handler and `with-cache`, outermost last.
+    fn concurrent_top(&mut self) -> Expr {
+        let mut sc = Scope::default();
+        let mut binds: Vec<(String, Expr)> = Vec::new();
+        if self.f.cells {
+            let c = self.name("c");
+            binds.push((c.clone(), prim(Prim::NewCell, vec![int(0)])));
+            sc.cells.push(c);
+        }
+        if self.f.stored {
+            // Continuations parked here move between tasks.
+            let kc = self.name("kc");
+            binds.push((kc.clone(), prim(Prim::NewCell, vec![new_cont(func(&["x"], var("x")), None)])));
+            sc.kcells.push(kc);
+        }
+        let sched = self.s.chance(85);
+        sc.cache = self.s.chance(50);
+        let total = self.f.handlers && self.s.chance(80);
+        if total {
+            sc.handled = LABELS.to_vec();
+        }
+        let mut root = sc.clone();
+        root.sched = sched;
+        root.awaits = true;
+        let main = self.int(&root);
+        let mut body = api(if sched { "run-scheduled" } else { "run-await" }, vec![func(&["_"], main)]);
+        // Outside the scheduler: it sees what reaches it from every task.
+        if (self.f.observers || self.f.intercepts) && self.s.chance(40) {
+            let observe = self.f.observers && (!self.f.intercepts || self.s.chance(50));
+            body = self.intercept(&sc, body, observe);
+        }
+        if total {
+            let outer = Scope { handled: Vec::new(), ..sc.clone() };
+            body = self.handler(&outer, body, &LABELS, true);
+        }
+        if sc.cache {
+            body = api("with-cache", vec![func(&["_"], body)]);
+        }
+        for (x, v) in binds.into_iter().rev() {
+            body = let_(&x, v, body);
+        }
+        body
+    }
+
+    /// `(let ((t (spawn (fn (_) …)))) …)`: the task body sees what the spawn site sees.
+    fn spawn(&mut self, sc: &Scope) -> Expr {
+        let t = self.name("t");
+        let mut tsc = sc.clone();
+        tsc.clause_k = None;
+        let body = func(&["_"], self.int(&tsc));
+        let task = if self.s.chance(20) {
+            let prio = *self.s.pick(&[0, 5, 10, 20]);
+            api("spawn-at", vec![body, int(prio)])
+        } else {
+            api("spawn", vec![body])
+        };
+        let mut inner = sc.clone();
+        inner.tasks.push(t.clone());
+        let rest = self.int(&inner);
+        let_(&t, task, rest)
+    }
+
+    /// Wait for, gather or race task and promise handles in scope.
+    fn join(&mut self, sc: &Scope) -> Expr {
+        let handles: Vec<String> = sc.tasks.iter().chain(&sc.promises).cloned().collect();
+        let some = |s: &mut S| {
+            let n = 1 + s.below(3) as usize;
+            (0..n).map(|_| var(s.pick::<String>(&handles))).collect::<Vec<_>>()
+        };
+        match self.s.below(10) {
+            0..=4 => api("wait", vec![var(self.s.pick::<String>(&handles))]),
+            5..=7 => {
+                let hs = some(self.s);
+                let i = self.s.below(hs.len() as u32) as i64;
+                prim(Prim::Nth, vec![api("gather", vec![prim(Prim::List, hs)]), int(i)])
+            }
+            _ => {
+                let hs = some(self.s);
+                api("race", vec![prim(Prim::List, hs)])
+            }
+        }
+    }
+
+    fn cache_key(&mut self) -> Expr {
+        match self.s.below(4) {
+            0 => string("k1"),
+            1 => string("k2"),
+            n => int(n as i64),
+        }
     }
 
     /// A deep non-tail recursion, to hit the depth limit.
@@ -352,7 +499,8 @@ impl<S: Source> G<'_, S> {
         let f = self.f;
         let in_clause = sc.clause_k.is_some();
         // (weight, enabled) per production.
-        let table: [(u32, bool); 17] = [
+        let joinable = !sc.tasks.is_empty() || !sc.promises.is_empty();
+        let table: [(u32, bool); 24] = [
             (6, true),                                  // 0 leaf
             (8, true),                                  // 1 arithmetic
             (5, true),                                  // 2 if
@@ -370,6 +518,13 @@ impl<S: Source> G<'_, S> {
             (3, f.new_cont),                            // 14 new-cont
             (2, f.violations),                          // 15 violation
             (2, f.violations && in_clause),             // 16 reuse the clause's k
+            (14, sc.sched),                             // 17 spawn a task
+            (9, sc.sched && joinable),                  // 18 wait / gather / race
+            (3, sc.sched),                              // 19 a promise
+            (2, sc.sched),                              // 20 a semaphore
+            (4, !sc.sems.is_empty()),                   // 21 a critical region
+            (5, sc.awaits),                             // 22 await
+            (5, sc.cache),                              // 23 cache
         ];
         let total: u32 = table.iter().filter(|(_, on)| *on).map(|(w, _)| w).sum();
         let mut r = self.s.below(total);
@@ -460,6 +615,71 @@ impl<S: Source> G<'_, S> {
             }
             14 => self.new_cont_use(sc),
             15 => self.violation(sc),
+            17 => self.spawn(sc),
+            18 => self.join(sc),
+            19 => {
+                let p = self.name("p");
+                let mut inner = sc.clone();
+                inner.promises.push(p.clone());
+                // Usually someone will settle it: a task that completes it, maybe later.
+                let body = if self.s.chance(60) {
+                    let v = self.int(sc);
+                    let wait = if sc.awaits && self.s.chance(50) {
+                        vec![api("await", vec![int(self.s.below(4) as i64), unit()])]
+                    } else {
+                        Vec::new()
+                    };
+                    let settle = api("complete", vec![var(&p), v]);
+                    let t = self.name("t");
+                    let task =
+                        api("spawn", vec![func(&["_"], seq(wait.into_iter().chain([settle, int(0)]).collect()))]);
+                    inner.tasks.push(t.clone());
+                    let rest = self.int(&inner);
+                    let_(&t, task, rest)
+                } else {
+                    self.int(&inner)
+                };
+                let_(&p, api("new-promise", vec![]), body)
+            }
+            20 => {
+                let s = self.name("sem");
+                let mut inner = sc.clone();
+                inner.sems.push(s.clone());
+                let n = if self.f.violations && self.s.chance(5) { 0 } else { 1 + self.s.below(3) as i64 };
+                let body = self.int(&inner);
+                let_(&s, api("new-semaphore", vec![int(n)]), body)
+            }
+            21 => {
+                let s = self.s.pick(&sc.sems).clone();
+                let body = self.int(sc);
+                let region = e(ExprKind::Try(Box::new(TryExpr {
+                    body,
+                    catch: None,
+                    finally: Some(api("release", vec![var(&s)])),
+                })));
+                seq(vec![api("acquire", vec![var(&s)]), region])
+            }
+            22 => {
+                let ticks = int(self.s.below(5) as i64);
+                let v = self.int(sc);
+                if self.s.chance(10) {
+                    api("await-fail", vec![ticks, error("af", v)])
+                } else if self.s.chance(15) {
+                    prim(Prim::Add, vec![api("now", vec![]), v])
+                } else {
+                    api("await", vec![ticks, v])
+                }
+            }
+            23 => {
+                let key = self.cache_key();
+                let v = self.int(sc);
+                match self.s.below(3) {
+                    0 => seq(vec![api("cache-put", vec![key.clone(), v]), api("cache-get", vec![key])]),
+                    1 => if_(api("cache-exists", vec![key.clone()]), api("cache-get", vec![key]), v),
+                    // Maybe a miss: an error at the get.
+                    _ => api("cache-get", vec![key]),
+                }
+            }
             _ => {
                 // Use the clause's continuation again: one-shot violations.
                 let k = sc.clause_k.clone().unwrap();
@@ -484,6 +704,21 @@ impl<S: Source> G<'_, S> {
         if self.f.stored && !sc.kcells.is_empty() {
             opts.push(4);
         }
+        if sc.sched {
+            opts.push(5);
+        }
+        if sc.sched && !sc.tasks.is_empty() {
+            opts.push(6);
+        }
+        if !sc.promises.is_empty() {
+            opts.push(7);
+        }
+        if sc.cache {
+            opts.push(8);
+        }
+        if self.f.violations && !sc.sems.is_empty() {
+            opts.push(9);
+        }
         match *self.s.pick(&opts) {
             1 => {
                 let v = self.int(sc);
@@ -507,6 +742,30 @@ impl<S: Source> G<'_, S> {
                 // Scheduler-like transport: resume a parked continuation from here.
                 let kc = self.s.pick(&sc.kcells).clone();
                 self.resume_stored(sc, &kc)
+            }
+            5 => api("yield", vec![]),
+            6 => {
+                let t = self.s.pick(&sc.tasks).clone();
+                api("cancel", vec![var(&t)])
+            }
+            7 => {
+                // Settling twice is an error, and must agree too.
+                let p = self.s.pick(&sc.promises).clone();
+                let v = self.int(sc);
+                if self.s.chance(25) {
+                    api("fail", vec![var(&p), error("pf", v)])
+                } else {
+                    api("complete", vec![var(&p), v])
+                }
+            }
+            8 => {
+                let key = self.cache_key();
+                api("cache-delete", vec![key])
+            }
+            9 => {
+                // Over-release, unless a holder is inside.
+                let s = self.s.pick(&sc.sems).clone();
+                api("release", vec![var(&s)])
             }
             _ => self.int(sc),
         }
@@ -651,7 +910,16 @@ impl<S: Source> G<'_, S> {
 
     /// An interceptor (replacing the effect) or observer around `body`.
     fn intercept(&mut self, sc: &Scope, body: Expr, observe: bool) -> Expr {
-        let only = if self.f.filters && self.s.chance(30) { Some(vec![label(self.any_label())]) } else { None };
+        // Under the scheduler, interceptors that rewrite effects mostly keep to
+        // the user labels: the scheduler's effects rewritten are type errors.
+        let user_only = self.f.concurrency && !observe && self.s.chance(80);
+        let only = if user_only {
+            Some(LABELS.iter().map(|l| label(l)).collect())
+        } else if self.f.filters && self.s.chance(30) {
+            Some(vec![label(self.any_label())])
+        } else {
+            None
+        };
         let mut fsc = sc.clone();
         fsc.clause_k = None;
         let f = if observe {
@@ -830,6 +1098,11 @@ impl<S: Source> G<'_, S> {
             _ => e(ExprKind::PerformValue(Box::new(v))), // perform a non-effect
         }
     }
+}
+
+/// A call of a standard prelude function.
+fn api(name: &str, args: Vec<Expr>) -> Expr {
+    call(var(name), args)
 }
 
 fn new_cont(f: Expr, envelope: Option<Expr>) -> Expr {
