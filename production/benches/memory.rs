@@ -13,6 +13,7 @@ use kont_spec::{Limits, Outcome, Program, RunOptions};
 use kont_vm::Vm;
 
 const HELD: u64 = 100_000;
+const PARKED: u64 = 100_000;
 const DEEP: u64 = 1_000_000;
 
 fn case(name: &str) -> Program {
@@ -21,6 +22,8 @@ fn case(name: &str) -> Program {
         "held" => programs::held_continuations(HELD),
         "handlers" => programs::nested_handlers(DEEP as usize),
         "calls" => programs::nested_calls(DEEP),
+        "parked-0" => programs::parked_tasks(0),
+        "parked" => programs::parked_tasks(PARKED),
         _ => panic!("unknown case {name}"),
     }
 }
@@ -113,6 +116,13 @@ fn main() {
     println!(
         "| §5 | {HELD} suspended continuations held at once | {per:.0} B per continuation \
          (run peak {held:.0} KiB over its start, vs {base:.0} KiB holding none) |"
+    );
+    let (base, ..) = rep("parked-0");
+    let (parked, ..) = rep("parked");
+    let per = (parked - base) * 1024.0 / PARKED as f64;
+    println!(
+        "| §8 | {PARKED} tasks parked at once on the native scheduler | {per:.0} B per parked task \
+         (run peak {parked:.0} KiB over its start, vs {base:.0} KiB with none) |"
     );
     for (name, what) in [("handlers", "1,000,000 nested handlers"), ("calls", "1,000,000 nested calls")] {
         let (run_kib, total_kib, run_secs, total_secs, outcome) = rep(name);

@@ -123,3 +123,41 @@ pub fn scheduler(tasks: u64, yields: u64) -> Program {
                    (wait))))))"
     ))
 }
+
+/// `src` run with the standard prelude (SPEC.md §13).
+pub fn with_std(src: &str) -> Program {
+    let (p, map) = parse_program(src).unwrap_or_else(|e| panic!("{e}\n{src}"));
+    let std = kont_spec::prelude::Prelude::load("std").unwrap();
+    let (p, _) = std.wrap(p, &map);
+    check_program(&p).unwrap();
+    p
+}
+
+/// `n` tasks on the prelude's scheduler, each performing one effect (handled
+/// outside the scheduler, so it crosses the task's scheduler boundary),
+/// gathered in batches of 100 (a kont list grows by copying, so one list of
+/// 100,000 handles would measure `cons`, not the scheduler).
+pub fn spawn_gather(n: u64) -> Program {
+    assert!(n.is_multiple_of(100));
+    with_std(&format!(
+        "(with-handler ((Tick (x k) (transfer k (+ x 1))))
+           (run-scheduled (fn (_)
+             (letrec ((batch (i acc) (if (= i 0) acc (batch (- i 1) (cons (spawn (fn (_) (perform Tick i))) acc))))
+                      (go (b total) (if (= b 0) total (go (- b 1) (+ total (len (gather (batch 100 (list)))))))))
+               (go {} 0)))))",
+        n / 100
+    ))
+}
+
+/// `n` tasks parked at once, each waiting for one promise; then the root
+/// completes it and gathers nothing (close-out lets them finish).
+pub fn parked_tasks(n: u64) -> Program {
+    with_std(&format!(
+        "(run-scheduled (fn (_)
+           (let ((p (new-promise)))
+             (letrec ((go (i) (if (= i 0) unit (do (spawn (fn (_) (wait p))) (go (- i 1))))))
+               (go {n})
+               (complete p 1)
+               {n}))))"
+    ))
+}

@@ -98,6 +98,28 @@ fn engines(c: &mut Criterion) {
     g.finish();
 }
 
+/// §7: spawn + one effect + gather per task on the prelude's scheduler, run
+/// natively, and the native/kont-clauses ratio at a size the clauses manage
+/// (their task table is a kont list, copied on every update: O(tasks) each).
+fn scheduler(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scheduler");
+    g.sample_size(10);
+    for n in [10_000u64, 100_000] {
+        let p = programs::spawn_gather(n);
+        let code = compile(&p);
+        g.throughput(Throughput::Elements(n));
+        g.bench_with_input(BenchmarkId::new("native", n), &code, |b, code| b.iter(|| run_vm(code)));
+    }
+    let n = 1_000;
+    let p = programs::spawn_gather(n);
+    g.throughput(Throughput::Elements(n));
+    for (name, natives) in [("native", true), ("clauses", false)] {
+        let code = kont_vm::compile_with(&p, natives);
+        g.bench_with_input(BenchmarkId::new(name, n), &code, |b, code| b.iter(|| run_vm(code)));
+    }
+    g.finish();
+}
+
 /// Every corpus program that runs in one run (cases with `before` excluded).
 fn corpus_programs() -> Vec<Program> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
@@ -114,5 +136,5 @@ fn corpus_programs() -> Vec<Program> {
     out
 }
 
-criterion_group!(benches, perform_resume, dispatch_depth, resume_depth, engines);
+criterion_group!(benches, perform_resume, dispatch_depth, resume_depth, engines, scheduler);
 criterion_main!(benches);

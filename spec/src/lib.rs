@@ -13,6 +13,7 @@ pub mod rules;
 pub mod script;
 pub mod syntax;
 pub mod trace;
+pub mod traceback;
 pub mod value;
 
 pub use ast::{Expr, ExprKind, Label, NodeId, Program};

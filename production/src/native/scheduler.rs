@@ -6,7 +6,7 @@
 //! continuations between its queues and transfers to them.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::rc::Rc;
 
 use kont_spec::{NodeId, ValueView};
@@ -46,7 +46,7 @@ impl Status {
 }
 
 /// `(list "task" n)` or `(list "promise" n)`, validated.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Handle {
     Task(u32),
     Promise(u32),
@@ -71,7 +71,8 @@ impl Handle {
 /// What a parked task waits for.
 enum Waiting {
     Wait(Handle),
-    Gather(Vec<Handle>),
+    /// The handles, and how many distinct ones are still pending.
+    Gather(Vec<Handle>, usize),
     Race(Vec<Handle>),
     Acquire(u32),
     Await(i64),
@@ -83,7 +84,7 @@ impl Waiting {
         let list = |hs: &[Handle]| hs.iter().map(|h| h.describe()).collect::<Vec<_>>().join(", ");
         match self {
             Waiting::Wait(h) => format!("wait {}", h.describe()),
-            Waiting::Gather(hs) => format!("gather {}", list(hs)),
+            Waiting::Gather(hs, _) => format!("gather {}", list(hs)),
             Waiting::Race(hs) => format!("race {}", list(hs)),
             Waiting::Acquire(s) => format!("acquire semaphore {s}"),
             Waiting::Await(ticks) => format!("await ticks {ticks}"),
@@ -228,8 +229,11 @@ impl Scheduler {
                     Gathered::Ok(vs) => Reply::Transfer(k, ok(Value::list(vs))),
                     Gathered::Err(e, h) => self.reply(m, k, h, (false, e)),
                     Gathered::Pending => {
-                        let tid = self.park(k, Waiting::Gather(hs.clone()));
-                        self.register(tid, &hs);
+                        let tid = self.park(k, Waiting::Gather(hs.clone(), 0));
+                        let pending = self.register(tid, &hs);
+                        if let Some(Waiting::Gather(_, remaining)) = &mut self.tasks[tid as usize].waiting {
+                            *remaining = pending;
+                        }
                         self.next(m)
                     }
                 },
@@ -512,14 +516,22 @@ impl Scheduler {
         }
     }
 
-    /// Register the (just parked) task `tid` as a waiter on each pending handle.
-    fn register(&mut self, tid: u32, hs: &[Handle]) {
+    /// Register the (just parked) task `tid` as a waiter on each pending
+    /// handle; how many distinct ones there are. The prelude registers a
+    /// repeated handle once per occurrence, but the later entries can never
+    /// do anything (the first one settles the waiter's fate, and nothing
+    /// settles in between), so registering it once is the same.
+    fn register(&mut self, tid: u32, hs: &[Handle]) -> usize {
         let gen = self.tasks[tid as usize].gen;
+        let mut seen = HashSet::with_capacity(hs.len());
+        let mut pending = 0;
         for &h in hs {
-            if self.settled(h).is_none() {
+            if seen.insert(h) && self.settled(h).is_none() {
                 self.waiters(h).push((tid, gen));
+                pending += 1;
             }
         }
+        pending
     }
 
     /// The first failed handle in input order wins; all done gives the values.
@@ -543,21 +555,25 @@ impl Scheduler {
     /// `h` settled: wake its waiters as their waits say.
     fn notify(&mut self, m: &mut Machine, h: Handle) {
         let ws = std::mem::take(self.waiters(h));
+        let (good, v) = self.settled(h).expect("h settled");
         for (w, gen) in ws {
-            let t = &self.tasks[w as usize];
+            let t = &mut self.tasks[w as usize];
             if t.status != Status::Parked || t.gen != gen {
                 continue;
             }
-            match &t.waiting {
-                Some(Waiting::Gather(hs)) => match self.gather_state(hs) {
-                    Gathered::Ok(vs) => self.wake(w, Some(gen), ok(Value::list(vs))),
-                    Gathered::Err(e, failed) => self.deliver(m, w, gen, failed, (false, e)),
-                    Gathered::Pending => {}
-                },
-                _ => {
-                    let o = self.settled(h).expect("h settled");
-                    self.deliver(m, w, gen, h, o);
+            match &mut t.waiting {
+                // `gather-state` without the scan: a gatherer still parked has no
+                // failed handle, so a failure of h is the first in input order;
+                // a success leaves it pending until the last distinct handle.
+                Some(Waiting::Gather(hs, remaining)) if good => {
+                    *remaining -= 1;
+                    if *remaining == 0 {
+                        let hs = std::mem::take(hs);
+                        let Gathered::Ok(vs) = self.gather_state(&hs) else { unreachable!("all settled ok") };
+                        self.wake(w, Some(gen), ok(Value::list(vs)));
+                    }
                 }
+                _ => self.deliver(m, w, gen, h, (good, v.clone())),
             }
         }
     }
