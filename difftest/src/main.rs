@@ -30,7 +30,7 @@ enum Command {
     /// Run one program (a file holding one expression) and print its outcome.
     Run {
         file: PathBuf,
-        /// Engine: vm or reference.
+        /// Engine: vm (native scheduler/await/cache), vm-prelude (their kont clauses) or reference.
         #[arg(long, default_value = "vm")]
         engine: String,
         /// Print the trace projection.
@@ -81,7 +81,7 @@ enum Command {
     Check {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Engine: vm, reference, or both (which must also agree with each other).
+        /// Engine: vm, vm-prelude, reference, or both (all three, which must also agree).
         #[arg(long, default_value = "vm")]
         engine: String,
     },
