@@ -53,6 +53,8 @@ pub struct Found {
 #[derive(Clone, Debug, Default)]
 pub struct Counts {
     pub run: u64,
+    /// Programs run with the standard prelude (concurrency, await, cache).
+    pub concurrent: u64,
     pub values: u64,
     pub errors: u64,
     pub fuel: u64,
@@ -110,6 +112,7 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
                     }
                     let case = case_at(config.seed, i);
                     counts.run += 1;
+                    counts.concurrent += case.prelude as u64;
                     match check(&case, reference, vm, &mut cov) {
                         Verdict::Agree(Class::Value) => counts.values += 1,
                         Verdict::Agree(Class::Error) => counts.errors += 1,
@@ -164,6 +167,7 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
 
 fn add_counts(a: &mut Counts, b: &Counts) {
     a.run += b.run;
+    a.concurrent += b.concurrent;
     a.values += b.values;
     a.errors += b.errors;
     a.fuel += b.fuel;
@@ -245,6 +249,7 @@ fn indent(text: &str) -> String {
 pub struct JsonSummary {
     pub seed: u64,
     pub cases: u64,
+    pub concurrent: u64,
     pub values: u64,
     pub errors: u64,
     pub fuel_exhausted: u64,
@@ -264,6 +269,7 @@ impl Report {
         JsonSummary {
             seed: self.seed,
             cases: self.counts.run,
+            concurrent: self.counts.concurrent,
             values: self.counts.values,
             errors: self.counts.errors,
             fuel_exhausted: self.counts.fuel,

@@ -91,9 +91,10 @@ fn print_report(r: &Report) {
     let c = &r.counts;
     let discarded = c.discard_depth + c.discard_no_previous + c.discard_native_fuel;
     eprintln!(
-        "campaign: {} programs in {:.1}s ({:.0} programs/s): {} values, {} errors, {} out of fuel, \
+        "campaign: {} programs ({} concurrent) in {:.1}s ({:.0} programs/s): {} values, {} errors, {} out of fuel, \
          {} discarded ({} depth limit, {} no first value, {} fuel against native handlers), {} mismatch(es)",
         c.run,
+        c.concurrent,
         r.elapsed.as_secs_f64(),
         r.programs_per_second(),
         c.values,

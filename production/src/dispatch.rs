@@ -33,6 +33,7 @@ impl Machine<'_, '_> {
         });
         let body = self.code.groups[group as usize].protos[0];
         let native = self.code.handlers[def as usize].native.map(crate::native::new_state);
+        self.natives_used |= native.is_some();
         self.open_boundary(Boundary::Handler { scope, def, env: env.clone(), native }, body, env)
     }
 

@@ -93,7 +93,7 @@ impl Vm {
             output: std::mem::take(&mut m.output),
             trace: m.trace.take().unwrap_or_default(),
             steps,
-            native: code.handlers.iter().any(|h| h.native.is_some()),
+            native: m.natives_used,
         };
         RawRun { result, value, counts: m.counts.take() }
     }
@@ -125,56 +125,38 @@ impl Vm {
     }
 }
 
-impl Engine for VmPrelude {
-    fn name(&self) -> &'static str {
-        "vm-prelude"
-    }
+/// The `Engine` impl of a VM engine: `natives` says whether the standard
+/// prelude's handlers run natively.
+macro_rules! vm_engine {
+    ($engine:ty, $name:literal, $natives:literal) => {
+        impl Engine for $engine {
+            fn name(&self) -> &'static str {
+                $name
+            }
 
-    fn run(&self, program: &Program, limits: Limits, options: RunOptions) -> RunResult {
-        Vm.run_raw_with(program, Vec::new(), limits, options, false, false).result
-    }
+            fn run(&self, program: &Program, limits: Limits, options: RunOptions) -> RunResult {
+                Vm.run_raw_with(program, Vec::new(), limits, options, false, $natives).result
+            }
 
-    fn run_counting(&self, program: &Program, limits: Limits, options: RunOptions) -> (RunResult, RuleCounts) {
-        let raw = Vm.run_raw_with(program, Vec::new(), limits, options, true, false);
-        (raw.result, raw.counts.unwrap_or_default())
-    }
+            fn run_counting(&self, program: &Program, limits: Limits, options: RunOptions) -> (RunResult, RuleCounts) {
+                let raw = Vm.run_raw_with(program, Vec::new(), limits, options, true, $natives);
+                (raw.result, raw.counts.unwrap_or_default())
+            }
 
-    fn run_after_counting(
-        &self,
-        first: &Program,
-        program: &Program,
-        limits: Limits,
-        options: RunOptions,
-    ) -> Option<(RunResult, RuleCounts)> {
-        let value = Vm.run_raw_with(first, Vec::new(), limits, RunOptions::default(), false, false).value?;
-        let raw = Vm.run_raw_with(program, vec![value], limits, options, true, false);
-        Some((raw.result, raw.counts.unwrap_or_default()))
-    }
+            fn run_after_counting(
+                &self,
+                first: &Program,
+                program: &Program,
+                limits: Limits,
+                options: RunOptions,
+            ) -> Option<(RunResult, RuleCounts)> {
+                let value = Vm.run_raw_with(first, Vec::new(), limits, RunOptions::default(), false, $natives).value?;
+                let raw = Vm.run_raw_with(program, vec![value], limits, options, true, $natives);
+                Some((raw.result, raw.counts.unwrap_or_default()))
+            }
+        }
+    };
 }
 
-impl Engine for Vm {
-    fn name(&self) -> &'static str {
-        "vm"
-    }
-
-    fn run(&self, program: &Program, limits: Limits, options: RunOptions) -> RunResult {
-        self.run_raw(program, Vec::new(), limits, options, false).result
-    }
-
-    fn run_counting(&self, program: &Program, limits: Limits, options: RunOptions) -> (RunResult, RuleCounts) {
-        let raw = self.run_raw(program, Vec::new(), limits, options, true);
-        (raw.result, raw.counts.unwrap_or_default())
-    }
-
-    fn run_after_counting(
-        &self,
-        first: &Program,
-        program: &Program,
-        limits: Limits,
-        options: RunOptions,
-    ) -> Option<(RunResult, RuleCounts)> {
-        let value = self.run_raw(first, Vec::new(), limits, RunOptions::default(), false).value?;
-        let raw = self.run_raw(program, vec![value], limits, options, true);
-        Some((raw.result, raw.counts.unwrap_or_default()))
-    }
-}
+vm_engine!(Vm, "vm", true);
+vm_engine!(VmPrelude, "vm-prelude", false);

@@ -65,6 +65,8 @@ pub struct Machine<'c, 'p> {
     dispatches: u32,
     conts: u32,
     pub graveyard: Rc<Graveyard>,
+    /// A native handler was installed (SPEC.md §13.6: fuel is then not the spec's count).
+    pub natives_used: bool,
 }
 
 impl<'c, 'p> Machine<'c, 'p> {
@@ -97,6 +99,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             dispatches: 0,
             conts: 0,
             graveyard: Rc::new(Graveyard::default()),
+            natives_used: false,
         }
     }
 

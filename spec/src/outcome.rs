@@ -77,8 +77,9 @@ pub struct RunResult {
     pub trace: Vec<Event>,
     /// Fuel spent: expressions evaluated.
     pub steps: u64,
-    /// A native handler ran (SPEC.md §13.6): the clauses it stood for were not
-    /// evaluated, so `steps` (and when fuel runs out) is not the spec's count.
+    /// A native handler was installed (SPEC.md §13.6): the clauses it stands
+    /// for are not evaluated, so `steps` (and when fuel runs out) is not the
+    /// spec's count.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub native: bool,
 }

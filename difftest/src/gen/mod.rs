@@ -307,9 +307,8 @@ impl<S: Source> G<'_, S> {
         self.s.below(12) as i64 - 2
     }
 
-    /// The whole program: cells, an outer handler set, then an int body.
-    fn top(&mut self) -> Expr {
-        let mut sc = Scope::default();
+    /// The program's cells (ints, continuations), bound around everything.
+    fn globals(&mut self, sc: &mut Scope) -> Vec<(String, Expr)> {
         let mut binds: Vec<(String, Expr)> = Vec::new();
         if self.f.cells {
             let c = self.name("c");
@@ -322,6 +321,13 @@ impl<S: Source> G<'_, S> {
             binds.push((kc.clone(), prim(Prim::NewCell, vec![new_cont(func(&["x"], var("x")), None)])));
             sc.kcells.push(kc);
         }
+        binds
+    }
+
+    /// The whole program: cells, an outer handler set, then an int body.
+    fn top(&mut self) -> Expr {
+        let mut sc = Scope::default();
+        let binds = self.globals(&mut sc);
         let mut body = self.int(&sc);
         // Usually an outermost handler takes every label, so most performs are handled.
         if self.f.handlers && self.s.chance(80) {
@@ -344,18 +350,8 @@ impl<S: Source> G<'_, S> {
     /// user handler and `with-cache`, outermost last.
     fn concurrent_top(&mut self) -> Expr {
         let mut sc = Scope::default();
-        let mut binds: Vec<(String, Expr)> = Vec::new();
-        if self.f.cells {
-            let c = self.name("c");
-            binds.push((c.clone(), prim(Prim::NewCell, vec![int(0)])));
-            sc.cells.push(c);
-        }
-        if self.f.stored {
-            // Continuations parked here move between tasks.
-            let kc = self.name("kc");
-            binds.push((kc.clone(), prim(Prim::NewCell, vec![new_cont(func(&["x"], var("x")), None)])));
-            sc.kcells.push(kc);
-        }
+        // Continuations parked in its cells move between tasks.
+        let binds = self.globals(&mut sc);
         let sched = self.s.chance(85);
         sc.cache = self.s.chance(50);
         let total = self.f.handlers && self.s.chance(80);
