@@ -8,6 +8,7 @@ use kont_spec::errors;
 use kont_spec::{Event, NodeId, Rule};
 
 use crate::code::LabelId;
+use crate::continuation::Chain;
 use crate::faults::{self, Fault};
 use crate::fiber::{Completion, Dispatch, Escape, EscapeKind, Frame, TryPhase, NONE};
 use crate::machine::{Flow, Machine, Stop};
@@ -257,9 +258,7 @@ impl Machine<'_, '_> {
         match esc.kind {
             // [K-Transfer] [K-TransferThrow]: the activation's result is the continuation's.
             EscapeKind::Transfer { k, chain, throw, value } => {
-                self.rule(if throw { Rule::KTransferThrow } else { Rule::KTransfer });
-                self.emit(|m| Event::Resume { k, mode: ResumeMode::Transfer, throw, value: m.view(&value) });
-                self.reactivate(chain, value, throw.then_some(esc.site))
+                self.transfer(k, chain, value, throw.then_some(esc.site))
             }
             // [K-Pass]: dispatch `d` goes on outward from here with the same continuation.
             EscapeKind::Pass { k, chain, effect: replacement } => {
@@ -277,8 +276,18 @@ impl Machine<'_, '_> {
         }
     }
 
+    /// [K-Transfer] [K-TransferThrow] at a clause activation (also a native
+    /// clause's): continue continuation `k` (its `chain`) with `value`, or
+    /// raise it there when `throw_site` is given.
+    pub fn transfer(&mut self, k: u32, chain: Chain, value: Value, throw_site: Option<NodeId>) -> Flow {
+        let throw = throw_site.is_some();
+        self.rule(if throw { Rule::KTransferThrow } else { Rule::KTransfer });
+        self.emit(|m| Event::Resume { k, mode: ResumeMode::Transfer, throw, value: m.view(&value) });
+        self.reactivate(chain, value, throw_site)
+    }
+
     /// `PassNotifiesTwice`: report the observers inside `chain` again.
-    fn observers_again(&mut self, d: u32, chain: crate::continuation::Chain) {
+    fn observers_again(&mut self, d: u32, chain: Chain) {
         let mut x = chain.head;
         loop {
             if let crate::fiber::Boundary::Intercept { scope, def, .. } = self.arena[x as usize].boundary {

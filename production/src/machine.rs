@@ -418,39 +418,18 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                 }
                 Op::Call { argc, node } => {
-                    let at = self.stack.len() - argc as usize - 1;
-                    if let Value::Host(h) = &self.stack[at] {
-                        let h = h.clone();
-                        self.call_host(&**h, argc, node)?;
-                        continue;
-                    }
-                    let f = std::mem::replace(&mut self.stack[at], Value::Unit);
-                    match self.callee(f, argc, node) {
-                        Ok((proto, env)) => {
-                            let caller = self.save();
-                            self.frames.push(caller);
-                            self.start_function(proto, env, argc, at as u32);
-                        }
-                        Err(e) => self.call_error(e)?,
+                    if let Some((at, proto, env)) = self.call_target(argc, node)? {
+                        let caller = self.save();
+                        self.frames.push(caller);
+                        self.start_function(proto, env, argc, at as u32);
                     }
                 }
                 Op::TailCall { argc, node } => {
-                    let at = self.stack.len() - argc as usize - 1;
-                    // Host code runs in its own frame, so the call stays a plain call.
-                    if let Value::Host(h) = &self.stack[at] {
-                        let h = h.clone();
-                        self.call_host(&**h, argc, node)?;
-                        continue;
-                    }
-                    let f = std::mem::replace(&mut self.stack[at], Value::Unit);
-                    match self.callee(f, argc, node) {
-                        Ok((proto, env)) => {
-                            // The callee replaces this activation: its arguments move down to our base.
-                            self.replace_frame(at + 1, argc);
-                            let ret = self.ret;
-                            self.start_function(proto, env, argc, ret);
-                        }
-                        Err(e) => self.call_error(e)?,
+                    if let Some((at, proto, env)) = self.call_target(argc, node)? {
+                        // The callee replaces this activation: its arguments move down to our base.
+                        self.replace_frame(at + 1, argc);
+                        let ret = self.ret;
+                        self.start_function(proto, env, argc, ret);
                     }
                 }
                 Op::Return => {
@@ -625,6 +604,25 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
                 Op::FinallyEnd => self.finish_finally()?,
             }
+        }
+    }
+
+    /// The function to start for a call whose function and `argc` arguments
+    /// are on top of the stack, and where they start; `None` when host code
+    /// ran it (in its own frame, so a tail call stays a plain call) or the
+    /// call failed and its error is already raised.
+    #[inline(always)]
+    fn call_target(&mut self, argc: u32, node: NodeId) -> Result<Option<(usize, ProtoId, Rc<Env>)>, Stop> {
+        let at = self.stack.len() - argc as usize - 1;
+        if let Value::Host(h) = &self.stack[at] {
+            let h = h.clone();
+            self.call_host(&**h, argc, node)?;
+            return Ok(None);
+        }
+        let f = std::mem::replace(&mut self.stack[at], Value::Unit);
+        match self.callee(f, argc, node) {
+            Ok((proto, env)) => Ok(Some((at, proto, env))),
+            Err(e) => self.call_error(e).map(|()| None),
         }
     }
 

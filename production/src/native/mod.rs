@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
-use kont_spec::ast::{ExprKind, ResumeMode};
+use kont_spec::ast::ExprKind;
 use kont_spec::{Event, NodeId, Program, Rule, SourceMap, ValueView};
 
 use crate::continuation::Continuation;
@@ -138,12 +138,8 @@ impl Machine<'_, '_> {
         match reply {
             // [K-Transfer], as the clause's `transfer` escaping to its activation.
             Reply::Transfer(c, value) => {
-                self.rule(Rule::KTransfer);
                 let chain = c.take().expect("a native handler only transfers continuations it holds, once");
-                let id = c.id;
-                drop(c);
-                self.emit(|m| Event::Resume { k: id, mode: ResumeMode::Transfer, throw: false, value: m.view(&value) });
-                self.reactivate(chain, value, None)
+                self.transfer(c.id, chain, value, None)
             }
             // [C-Return]
             Reply::Return(v) => {
