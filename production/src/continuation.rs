@@ -8,7 +8,7 @@
 //! Reactivation relinks the chain's last fiber under the resumer and makes the
 //! first one current: O(1), nothing copied, nothing looked up elsewhere.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 
 use kont_spec::ContId;
@@ -24,9 +24,30 @@ pub struct Chain {
 
 /// Chains whose continuation became unreachable without being used; the
 /// machine frees their fibers. Abandonment runs nothing (SPEC.md §10.3), so
-/// when this happens is unobservable.
+/// when this happens is unobservable. A `Cell` rather than a `RefCell`: a
+/// drop can always queue its chain, whatever else is going on.
 #[derive(Default)]
-pub struct Graveyard(pub RefCell<Vec<Chain>>);
+pub struct Graveyard(Cell<Vec<Chain>>);
+
+impl Graveyard {
+    pub fn push(&self, c: Chain) {
+        let mut v = self.0.take();
+        v.push(c);
+        self.0.set(v);
+    }
+
+    /// Everything queued so far.
+    pub fn take(&self) -> Vec<Chain> {
+        self.0.take()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        let v = self.0.take();
+        let empty = v.is_empty();
+        self.0.set(v);
+        empty
+    }
+}
 
 pub struct Continuation {
     /// Canonical id: creation order in the run.
@@ -40,6 +61,12 @@ pub struct Continuation {
 impl Continuation {
     pub fn new(id: ContId, run: u32, chain: Chain, graveyard: Rc<Graveyard>) -> Continuation {
         Continuation { id, run, chain: Cell::new(Some(chain)), graveyard }
+    }
+
+    /// A continuation of no run here (a host handle made on another thread):
+    /// every run rejects it as stale (K-Stale), and it owns nothing.
+    pub fn foreign(id: ContId) -> Continuation {
+        Continuation { id, run: 0, chain: Cell::new(None), graveyard: Rc::new(Graveyard::default()) }
     }
 
     /// One-shot: the first take gets the chain, later ones nothing.
@@ -61,9 +88,7 @@ impl Continuation {
 impl Drop for Continuation {
     fn drop(&mut self) {
         if let Some(c) = self.chain.take() {
-            if let Ok(mut g) = self.graveyard.0.try_borrow_mut() {
-                g.push(c);
-            }
+            self.graveyard.push(c);
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::code::LabelId;
 use crate::continuation::Chain;
 use crate::faults::{self, Fault};
 use crate::fiber::{Completion, Dispatch, Escape, EscapeKind, Frame, TryPhase, NONE};
+use crate::host::{HostInput, HOST_SITE};
 use crate::machine::{Flow, Machine, Stop};
 use crate::value::Value;
 
@@ -36,8 +37,10 @@ impl Machine<'_, '_> {
                     self.rule(Rule::CReturn);
                     self.emit(|m| Event::Return { dispatch: d, scope, value: m.view(&v) });
                 }
-                Some(Frame::Intercept { dispatch, scope, def }) => return self.intercepted(*dispatch, scope, def, v),
-                Some(Frame::Host(h)) => return self.host_resume(h, crate::host::HostInput::Value(v)),
+                Some(Frame::Intercept { dispatch, scope, observe, node }) => {
+                    return self.intercepted(*dispatch, scope, observe, node, v)
+                }
+                Some(Frame::Host(h)) => return self.resume_host(h, HostInput::Value(v)),
                 Some(Frame::Try { .. } | Frame::Finally { .. } | Frame::Start { .. }) => {
                     unreachable!("only a running function's own code pops its try frames")
                 }
@@ -137,16 +140,20 @@ impl Machine<'_, '_> {
                     }
                     u = Unwinding::Error(err, at);
                 }
-                Some(Frame::Host(h)) => {
-                    let input = match u {
-                        Unwinding::Error(err, _) => crate::host::HostInput::Throw(err),
-                        Unwinding::Escape(esc) => {
-                            let (err, _) = self.outside(esc);
-                            crate::host::HostInput::Throw(err)
+                Some(Frame::Host(mut h)) => match u {
+                    Unwinding::Error(err, at) => return self.resume_host(h, HostInput::Throw(err, at)),
+                    // Host code between a clause's escape and its activation is
+                    // closed on the way, as `finally` code runs (SPEC.md §14.4).
+                    Unwinding::Escape(esc) => {
+                        if let Some(err) = h.close() {
+                            self.abandon_escape(esc);
+                            self.emit(|m| Event::Raise { error: m.view(&err), site: HOST_SITE });
+                            u = Unwinding::Error(err, HOST_SITE);
+                        } else {
+                            u = Unwinding::Escape(esc);
                         }
-                    };
-                    return self.host_resume(h, input);
-                }
+                    }
+                },
                 Some(Frame::Try { .. } | Frame::Finally { .. }) => {
                     unreachable!("try frames belong to a running function")
                 }
@@ -263,10 +270,7 @@ impl Machine<'_, '_> {
             // [K-Pass]: dispatch `d` goes on outward from here with the same continuation.
             EscapeKind::Pass { k, chain, effect: replacement } => {
                 self.rule(Rule::KPass);
-                let (label, payload) = match replacement {
-                    Some(Value::Effect(e)) => (e.label, e.payload.clone()),
-                    _ => effect,
-                };
+                let (label, payload) = replacement.and_then(|e| e.effect_parts()).unwrap_or(effect);
                 if faults::active(Fault::PassNotifiesTwice) {
                     self.observers_again(d, chain);
                 }
@@ -306,5 +310,17 @@ impl Machine<'_, '_> {
     /// suspended one, or the fiber is empty).
     pub fn raise_here(&mut self, err: Value, site: NodeId) -> Flow {
         self.unwind(Unwinding::Error(err, site), false)
+    }
+
+    /// Start an escape where no function is running (host code escaped).
+    pub fn escape_here(&mut self, esc: Escape) -> Flow {
+        self.unwind(Unwinding::Escape(esc), false)
+    }
+
+    /// An escape replaced by an error: its continuation is abandoned.
+    fn abandon_escape(&mut self, esc: Escape) {
+        match esc.kind {
+            EscapeKind::Transfer { chain, .. } | EscapeKind::Pass { chain, .. } => self.free_chain(chain),
+        }
     }
 }

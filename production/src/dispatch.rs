@@ -9,10 +9,11 @@ use kont_spec::ast::ResumeMode;
 use kont_spec::errors;
 use kont_spec::{BoundaryKind, ErrorTag, Event, NodeId, Rule, ValueView};
 
-use crate::code::LabelId;
+use crate::code::{InterceptDef, LabelId};
 use crate::continuation::{Chain, Continuation};
 use crate::faults::{self, Fault};
 use crate::fiber::{Boundary, Dispatch, Escape, EscapeKind, Frame, NONE};
+use crate::host::{HOST_LABEL, HOST_SITE};
 use crate::machine::{CallError, Flow, Machine, Stop};
 use crate::value::Env;
 use crate::value::Value;
@@ -74,8 +75,11 @@ impl Machine<'_, '_> {
         self.dispatch(Dispatch { d, label, payload, site, chain: None })
     }
 
-    /// The view of the effect `label payload`.
+    /// The view of the effect `label payload` (a host effect is its payload).
     pub fn effect_view(&self, label: LabelId, payload: &Value) -> ValueView {
+        if label == HOST_LABEL {
+            return self.view(payload);
+        }
         ValueView::Effect { label: self.code.labels[label as usize].clone(), payload: Box::new(self.view(payload)) }
     }
 
@@ -109,6 +113,15 @@ impl Machine<'_, '_> {
                     let scope = *scope;
                     self.skip(ds.d, scope);
                 }
+                Boundary::Host { scope, host } => {
+                    let scope = *scope;
+                    let effect = Value::effect_of(ds.label, &ds.payload);
+                    if host.takes(&effect) {
+                        let host = host.clone();
+                        return self.host_boundary_takes(ds, start, f, scope, host, effect);
+                    }
+                    self.skip(ds.d, scope);
+                }
                 Boundary::None => {}
             }
             let parent = self.arena[f as usize].parent;
@@ -116,6 +129,62 @@ impl Machine<'_, '_> {
                 return self.unhandled(ds, start);
             }
             f = parent;
+        }
+    }
+
+    /// [D-Handle] / [D-Intercept] / [D-Observe] at a host boundary: capture
+    /// (or detach) as for kont boundaries, then run its host code.
+    fn host_boundary_takes(
+        &mut self,
+        ds: Dispatch,
+        start: u32,
+        b: u32,
+        scope: u32,
+        host: crate::host::SharedBoundary,
+        effect: Value,
+    ) -> Flow {
+        match host.kind() {
+            BoundaryKind::Handler => {
+                self.rule(Rule::DHandle);
+                let chain = self.detach(ds.chain, start, b);
+                let id = self.new_cont_id();
+                let k = Value::Cont(Rc::new(Continuation::new(id, self.run, chain, self.graveyard.clone())));
+                self.emit(|_| Event::Handle { dispatch: ds.d, scope, k: id });
+                self.frames.push(Frame::Activation {
+                    d: ds.d,
+                    scope,
+                    site: ds.site,
+                    label: ds.label,
+                    payload: ds.payload,
+                });
+                match host.start(effect, Some(k)) {
+                    Ok(clause) => self.resume_host(clause, crate::host::HostInput::Value(Value::Unit)),
+                    // [C-Raise]: the clause could not start.
+                    Err(err) => {
+                        self.emit(|m| Event::Raise { error: m.view(&err), site: HOST_SITE });
+                        self.raise_here(err, HOST_SITE)
+                    }
+                }
+            }
+            kind => {
+                let observe = kind == BoundaryKind::Observe;
+                let chain = self.detach(ds.chain, start, b);
+                match host.start(effect, None) {
+                    Ok(func) => {
+                        let dispatch = Box::new(Dispatch { chain: Some(chain), ..ds });
+                        self.frames.push(Frame::Intercept { dispatch, scope, observe, node: HOST_SITE });
+                        self.resume_host(func, crate::host::HostInput::Value(Value::Unit))
+                    }
+                    // [I-Raise]: the function could not start.
+                    Err(err) => {
+                        self.rule(Rule::IRaise);
+                        self.emit(|m| Event::Raise { error: m.view(&err), site: HOST_SITE });
+                        self.emit(|m| Event::Threw { dispatch: ds.d, scope, error: m.view(&err) });
+                        self.free_chain(chain);
+                        self.raise_here(err, HOST_SITE)
+                    }
+                }
+            }
         }
     }
 
@@ -167,7 +236,7 @@ impl Machine<'_, '_> {
         // A labelled clause gets the payload; the catch-all gets the whole effect.
         let arg = match &h.expr.clauses[clause as usize].label {
             Some(_) => ds.payload.clone(),
-            None => Value::effect(ds.label, ds.payload.clone()),
+            None => Value::effect_of(ds.label, &ds.payload),
         };
         let proto = self.code.groups[h.group as usize].protos[clause as usize + 1];
         self.frames.push(Frame::Activation { d: ds.d, scope, site: ds.site, label: ds.label, payload: ds.payload });
@@ -183,15 +252,12 @@ impl Machine<'_, '_> {
         let chain = self.detach(ds.chain, start, b);
         let Boundary::Intercept { func, .. } = &self.arena[b as usize].boundary else { unreachable!() };
         let func = func.clone();
-        let node = self.code.intercepts[def as usize].node;
+        let InterceptDef { node, observe, .. } = self.code.intercepts[def as usize];
         match self.callee(func, 1, node) {
             Ok((proto, env)) => {
-                let arg = Value::effect(ds.label, ds.payload.clone());
-                self.frames.push(Frame::Intercept {
-                    dispatch: Box::new(Dispatch { chain: Some(chain), ..ds }),
-                    scope,
-                    def,
-                });
+                let arg = Value::effect_of(ds.label, &ds.payload);
+                let dispatch = Box::new(Dispatch { chain: Some(chain), ..ds });
+                self.frames.push(Frame::Intercept { dispatch, scope, observe, node });
                 self.stack.push(arg);
                 let ret = self.stack.len() as u32 - 1;
                 self.start_function(proto, env, 1, ret);
@@ -209,25 +275,25 @@ impl Machine<'_, '_> {
         }
     }
 
-    /// The interceptor or observer function of `scope` returned `v`.
-    pub fn intercepted(&mut self, ds: Dispatch, scope: u32, def: u32, v: Value) -> Flow {
-        let observe = self.code.intercepts[def as usize].observe;
+    /// The interceptor or observer function of `scope` returned `v`; `node`
+    /// is where its errors are raised.
+    pub fn intercepted(&mut self, ds: Dispatch, scope: u32, observe: bool, node: NodeId, v: Value) -> Flow {
         if observe {
             self.rule(Rule::DObserve);
             self.emit(|_| Event::Observe { dispatch: ds.d, scope });
             return self.dispatch(ds);
         }
-        match v {
-            Value::Effect(e) => {
+        match v.effect_parts() {
+            Some((label, payload)) => {
                 self.rule(Rule::DIntercept);
-                self.emit(|m| Event::Intercept { dispatch: ds.d, scope, effect: m.effect_view(e.label, &e.payload) });
-                self.dispatch(Dispatch { label: e.label, payload: e.payload.clone(), ..ds })
+                self.emit(|m| Event::Intercept { dispatch: ds.d, scope, effect: m.effect_view(label, &payload) });
+                self.dispatch(Dispatch { label, payload, ..ds })
             }
-            other => {
+            None => {
                 // [D-NotEffect], then [I-Raise] at the install node.
+                let other = v;
                 self.rule(Rule::DNotEffect);
                 self.rule(Rule::IRaise);
-                let node = self.code.intercepts[def as usize].node;
                 let e = errors::form_type_error("with-intercept", "an effect", other.type_name());
                 self.emit(|_| Event::Raise { error: e.clone(), site: node });
                 self.emit(|_| Event::Threw { dispatch: ds.d, scope, error: e.clone() });
@@ -244,7 +310,7 @@ impl Machine<'_, '_> {
     fn unhandled(&mut self, ds: Dispatch, start: u32) -> Flow {
         self.rule(Rule::DUnhandled);
         self.emit(|_| Event::Unhandled { dispatch: ds.d });
-        let err = Value::error(ErrorTag::Unhandled.name(), Value::effect(ds.label, ds.payload));
+        let err = Value::error(ErrorTag::Unhandled.name(), Value::effect_of(ds.label, &ds.payload));
         self.emit(|m| Event::Raise { error: m.view(&err), site: ds.site });
         if faults::active(Fault::UnhandledAtTop) {
             return Err(crate::machine::Stop::Error(err, ds.site));
@@ -278,6 +344,19 @@ impl Machine<'_, '_> {
                 self.rule(Rule::KStart);
                 match throw {
                     Some((err, at)) => self.raise_here(err, at),
+                    // A host function starts host code (new-cont checked that it is callable).
+                    None if matches!(func, Value::Host(_)) => {
+                        let Value::Host(h) = &func else { unreachable!() };
+                        match h.call(vec![value.expect("a value")]) {
+                            Some(frame) => self.resume_host(frame, crate::host::HostInput::Value(Value::Unit)),
+                            None => {
+                                self.rule(Rule::ECallNotFn);
+                                let err = Value::error(ErrorTag::NotAFunction.name(), func.clone());
+                                self.emit(|m| Event::Raise { error: m.view(&err), site: node });
+                                self.raise_here(err, node)
+                            }
+                        }
+                    }
                     // `new-cont` checked the function, so only a limit can stop it.
                     None => match self.callee(func, 1, node) {
                         Ok((proto, env)) => {
@@ -296,10 +375,10 @@ impl Machine<'_, '_> {
             }
             Some(Frame::Host(h)) => {
                 let input = match throw {
-                    Some((err, _)) => crate::host::HostInput::Throw(err),
+                    Some((err, at)) => crate::host::HostInput::Throw(err, at),
                     None => crate::host::HostInput::Value(value.expect("a value")),
                 };
-                self.host_resume(h, input)
+                self.resume_host(h, input)
             }
             _ => unreachable!("a suspended fiber's top frame is code, a start or host code"),
         }
@@ -339,26 +418,23 @@ impl Machine<'_, '_> {
         }
     }
 
-    /// The checks of every continuation use, in order: [K-NotCont], [K-Stale], [K-OneShot].
-    fn check_cont(&mut self, k: &Value, node: NodeId) -> Result<Rc<Continuation>, Flow> {
+    /// The checks of every continuation use, in order: [K-NotCont], [K-Stale],
+    /// [K-OneShot]; a failed check gives its rule and the error to raise.
+    pub fn cont_check(&self, k: &Value) -> Result<Rc<Continuation>, (Rule, Value)> {
         match k {
-            Value::Cont(c) if c.run != self.run => {
-                self.rule(Rule::KStale);
-                let err = Value::error(ErrorTag::Stale.name(), k.clone());
-                Err(self.fail_value(err, node))
-            }
-            Value::Cont(c) if !c.is_live() => {
-                self.rule(Rule::KOneShot);
-                let err = Value::error(ErrorTag::OneShot.name(), k.clone());
-                Err(self.fail_value(err, node))
-            }
+            Value::Cont(c) if c.run != self.run => Err((Rule::KStale, Value::error(ErrorTag::Stale.name(), k.clone()))),
+            Value::Cont(c) if !c.is_live() => Err((Rule::KOneShot, Value::error(ErrorTag::OneShot.name(), k.clone()))),
             Value::Cont(c) => Ok(c.clone()),
-            other => {
-                self.rule(Rule::KNotCont);
-                let err = Value::error(ErrorTag::NotAContinuation.name(), other.clone());
-                Err(self.fail_value(err, node))
-            }
+            other => Err((Rule::KNotCont, Value::error(ErrorTag::NotAContinuation.name(), other.clone()))),
         }
+    }
+
+    /// `cont_check` for code: a failed check raises in the running function.
+    fn check_cont(&mut self, k: &Value, node: NodeId) -> Result<Rc<Continuation>, Flow> {
+        self.cont_check(k).map_err(|(rule, err)| {
+            self.rule(rule);
+            self.fail_value(err, node)
+        })
     }
 
     /// `resume`, `resume-throw`, `transfer`, `transfer-throw`.
@@ -367,7 +443,7 @@ impl Machine<'_, '_> {
             Ok(c) => c,
             Err(flow) => return flow,
         };
-        if throw && !matches!(v, Value::Error(_)) {
+        if throw && !v.is_error() {
             self.rule(Rule::XNotError);
             let form = if mode == ResumeMode::Resume { "resume-throw" } else { "transfer-throw" };
             return self.type_error(form, "an error value", &v, node);
@@ -396,7 +472,7 @@ impl Machine<'_, '_> {
             Err(flow) => return flow,
         };
         if let Some(e) = &effect {
-            if !matches!(e, Value::Effect(_)) {
+            if e.effect_parts().is_none() {
                 self.rule(Rule::DNotEffect);
                 return self.type_error("pass", "an effect", e, node);
             }
@@ -416,6 +492,7 @@ impl Machine<'_, '_> {
                     return self.fail(errors::arity(n as usize, 1), node);
                 }
             }
+            Value::Host(h) if h.callable() => {}
             _ => {
                 self.rule(Rule::ECallNotFn);
                 let err = Value::error(ErrorTag::NotAFunction.name(), f);
@@ -441,7 +518,12 @@ impl Machine<'_, '_> {
     }
 
     /// A fresh unstarted continuation of `f`, under copies of `k0`'s boundaries.
-    fn make_cont(&mut self, f: Value, k0: Option<&Rc<Continuation>>, node: NodeId) -> Result<Rc<Continuation>, Stop> {
+    pub fn make_cont(
+        &mut self,
+        f: Value,
+        k0: Option<&Rc<Continuation>>,
+        node: NodeId,
+    ) -> Result<Rc<Continuation>, Stop> {
         // The boundaries of k0's chain, innermost first.
         let mut source: Vec<Boundary> = Vec::new();
         if let Some(c) = k0 {
@@ -477,6 +559,10 @@ impl Machine<'_, '_> {
                         BoundaryKind::Intercept
                     };
                     (Boundary::Intercept { scope, def, func }, kind, kind.name().to_string(), from)
+                }
+                Boundary::Host { scope: from, host } => {
+                    let (kind, name) = (host.kind(), host.name());
+                    (Boundary::Host { scope, host }, kind, name, from)
                 }
                 Boundary::None => unreachable!(),
             };

@@ -34,13 +34,20 @@ pub enum Boundary {
         def: u32,
         func: Value,
     },
+    /// A handler, interceptor or observer whose code is host code (SPEC.md §14.3).
+    Host {
+        scope: ScopeId,
+        host: crate::host::SharedBoundary,
+    },
 }
 
 impl Boundary {
     pub fn scope(&self) -> Option<ScopeId> {
         match self {
             Boundary::None => None,
-            Boundary::Handler { scope, .. } | Boundary::Intercept { scope, .. } => Some(*scope),
+            Boundary::Handler { scope, .. } | Boundary::Intercept { scope, .. } | Boundary::Host { scope, .. } => {
+                Some(*scope)
+            }
         }
     }
 }
@@ -116,8 +123,9 @@ pub enum Frame {
     Try { def: u32, sp: u32, phase: TryPhase },
     /// A `finally` running; then `completion` goes on.
     Finally { def: u32, completion: Completion },
-    /// An interceptor or observer function running for a dispatch.
-    Intercept { dispatch: Box<Dispatch>, scope: ScopeId, def: u32 },
+    /// An interceptor or observer function running for a dispatch; `node`
+    /// is where its errors are raised (I-Raise).
+    Intercept { dispatch: Box<Dispatch>, scope: ScopeId, observe: bool, node: NodeId },
     /// An unstarted continuation's entry: call `func` with the first resume's value.
     Start { func: Value, node: NodeId },
     /// Host code (see `host.rs`).

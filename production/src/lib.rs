@@ -6,9 +6,11 @@
 //! the native stack. `Limits::depth` bounds live fibers plus the running
 //! fiber's frames.
 
+#![forbid(unsafe_code)]
+
 mod code;
 mod compile;
-mod continuation;
+pub mod continuation;
 mod control;
 mod dispatch;
 pub mod faults;
@@ -25,6 +27,7 @@ use kont_spec::{Engine, Limits, Outcome, Program, RuleCounts, RunOptions, RunRes
 
 pub use code::Code;
 pub use compile::{compile, compile_with};
+pub use continuation::Continuation;
 pub use value::Value;
 
 use fiber::{Boundary, NONE};
@@ -32,6 +35,11 @@ use machine::{Machine, Stop};
 
 /// Each run gets a fresh identity; continuations and cells carry it.
 static RUNS: AtomicU32 = AtomicU32::new(1);
+
+/// A fresh run identity.
+pub(crate) fn next_run() -> u32 {
+    RUNS.fetch_add(1, Ordering::Relaxed)
+}
 
 /// The production engine. The standard prelude's `:native` handlers
 /// (scheduler, await, cache) run natively (SPEC.md §13.6).
@@ -60,7 +68,7 @@ impl Vm {
         options: RunOptions,
         count: bool,
     ) -> RawRun {
-        let run = RUNS.fetch_add(1, Ordering::Relaxed);
+        let run = next_run();
         let mut m = Machine::new(code, run, limits.fuel, limits.depth, options.trace, count);
         let stop = match m.alloc_fiber(NONE, Boundary::None) {
             Err(stop) => stop,
@@ -73,19 +81,11 @@ impl Vm {
                 m.execute()
             }
         };
-        if std::env::var_os("KONT_DEBUG_STACK").is_some() {
-            eprintln!(
-                "stack {} cap {} frames {} fibers {}",
-                m.stack.len(),
-                m.stack.capacity(),
-                m.frames.len(),
-                m.live_fibers
-            );
-        }
         let (outcome, value) = match stop {
             Stop::Value(v) => (Outcome::Value { value: m.view(&v) }, Some(v)),
             Stop::Error(e, site) => (Outcome::Error { error: m.view(&e), site }, None),
             Stop::Exhausted(resource) => (Outcome::Exhausted { resource }, None),
+            Stop::Host => unreachable!("the trampoline runs host code"),
         };
         let steps = m.steps();
         let result = RunResult {

@@ -15,14 +15,21 @@ use crate::continuation::Graveyard;
 use crate::fiber::{Boundary, Fiber, Frame, Saved, TryPhase, NONE};
 use crate::value::{CellRef, Env, Value};
 
-/// How a run ended.
+/// Why the instruction loop stopped.
 pub enum Stop {
+    /// The run ended with a value.
     Value(Value),
+    /// The run ended with an uncaught error.
     Error(Value, NodeId),
+    /// The run ran out of a resource.
     Exhausted(Resource),
+    /// Not an end: host code is ready to run (`Machine::pending_host`); the
+    /// trampoline in `execute` runs it, so host frames never nest on the
+    /// native stack however deep their chains are.
+    Host,
 }
 
-/// `Err(stop)` ends the run; `Ok(())` goes on with the next instruction.
+/// `Err(stop)` leaves the instruction loop; `Ok(())` goes on with the next instruction.
 pub type Flow = Result<(), Stop>;
 
 /// Why a function could not be started.
@@ -67,6 +74,11 @@ pub struct Machine<'c, 'p> {
     pub graveyard: Rc<Graveyard>,
     /// A native handler was installed (SPEC.md §13.6: fuel is then not the spec's count).
     pub natives_used: bool,
+    /// Host code to run next, and what it receives (see `Stop::Host`).
+    pub pending_host: Option<(Box<dyn crate::host::HostFrame>, crate::host::HostInput)>,
+    /// Host sites seen while tracing (`file:line`), by `HOST_SITE_BASE + index`.
+    pub host_sites: Vec<String>,
+    host_site_ids: std::collections::HashMap<String, u32>,
 }
 
 impl<'c, 'p> Machine<'c, 'p> {
@@ -100,7 +112,38 @@ impl<'c, 'p> Machine<'c, 'p> {
             conts: 0,
             graveyard: Rc::new(Graveyard::default()),
             natives_used: false,
+            pending_host: None,
+            host_sites: Vec::new(),
+            host_site_ids: std::collections::HashMap::new(),
         }
+    }
+
+    /// The node id naming host site `site` (interned; only while tracing).
+    pub fn host_site(&mut self, site: Option<String>) -> NodeId {
+        let Some(site) = site.filter(|_| self.trace.is_some()) else { return crate::host::HOST_SITE };
+        if let Some(&i) = self.host_site_ids.get(&site) {
+            return kont_spec::HOST_SITE_BASE + i;
+        }
+        let i = self.host_sites.len() as u32;
+        self.host_sites.push(site.clone());
+        self.host_site_ids.insert(site, i);
+        kont_spec::HOST_SITE_BASE + i
+    }
+
+    /// Spend `n` fuel, or end the run (R-Fuel).
+    pub fn charge(&mut self, n: u64) -> Flow {
+        if self.fuel < n {
+            self.fuel = 0;
+            self.rule(Rule::RFuel);
+            return Err(Stop::Exhausted(Resource::Fuel));
+        }
+        self.fuel -= n;
+        Ok(())
+    }
+
+    /// Whether one more frame or fiber would pass the depth limit (R-Depth).
+    pub fn at_depth_limit(&self) -> bool {
+        self.live_fibers as usize + self.frames.len() >= self.max_depth as usize
     }
 
     /// Fuel spent so far.
@@ -153,7 +196,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     // ----- fibers ---------------------------------------------------------
 
     pub fn alloc_fiber(&mut self, parent: u32, boundary: Boundary) -> Result<u32, Stop> {
-        if !self.graveyard.0.borrow().is_empty() {
+        if !self.graveyard.is_empty() {
             self.bury();
         }
         if self.live_fibers as usize + self.frames.len() >= self.max_depth as usize {
@@ -196,7 +239,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Free the fibers of every abandoned continuation.
     fn bury(&mut self) {
         loop {
-            let chains = std::mem::take(&mut *self.graveyard.0.borrow_mut());
+            let chains = self.graveyard.take();
             if chains.is_empty() {
                 return;
             }
@@ -328,8 +371,13 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Run until the program ends.
     pub fn execute(&mut self) -> Stop {
         loop {
-            if let Err(stop) = self.steps_until_stop() {
-                return stop;
+            let flow = match self.pending_host.take() {
+                Some((h, input)) => self.host_step(h, input),
+                None => self.steps_until_stop(),
+            };
+            match flow {
+                Ok(()) | Err(Stop::Host) => {}
+                Err(stop) => return stop,
             }
         }
     }
@@ -543,7 +591,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                     self.perform(label, v, node)?;
                 }
                 Op::PerformValue { node } => match self.pop() {
-                    Value::Effect(e) => self.perform(e.label, e.payload.clone(), node)?,
+                    v if v.effect_parts().is_some() => {
+                        let (label, payload) = v.effect_parts().expect("an effect");
+                        self.perform(label, payload, node)?
+                    }
                     other => {
                         self.rule(Rule::DNotEffect);
                         return self.type_error("perform", "an effect", &other, node);

@@ -52,6 +52,34 @@ impl Value {
         Value::Effect(Rc::new(EffectVal { label, payload }))
     }
 
+    /// The effect value of a dispatch's `label` and `payload`: a host
+    /// effect is its payload itself.
+    pub fn effect_of(label: LabelId, payload: &Value) -> Value {
+        if label == crate::host::HOST_LABEL {
+            return payload.clone();
+        }
+        Value::effect(label, payload.clone())
+    }
+
+    /// The label and payload to dispatch when this value is performed, if it is an effect.
+    pub fn effect_parts(&self) -> Option<(LabelId, Value)> {
+        match self {
+            Value::Effect(e) => Some((e.label, e.payload.clone())),
+            Value::Host(h) if h.is_effect() => Some((crate::host::HOST_LABEL, self.clone())),
+            _ => None,
+        }
+    }
+
+    /// Whether the value can be raised by the throw forms: a kont error, or
+    /// a host value that is one (a Python exception).
+    pub fn is_error(&self) -> bool {
+        match self {
+            Value::Error(_) => true,
+            Value::Host(h) => h.is_error(),
+            _ => false,
+        }
+    }
+
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(Rc::new(Items(items)))
     }

@@ -122,7 +122,7 @@ impl<'p> Value<'p> {
             ValueView::Effect { label, payload } => {
                 Value::Effect(Shared::new((label.clone(), Value::from_view(payload))))
             }
-            ValueView::Fn { .. } | ValueView::Cont { .. } | ValueView::Cell { .. } => {
+            ValueView::Fn { .. } | ValueView::Cont { .. } | ValueView::Cell { .. } | ValueView::Host { .. } => {
                 unreachable!("runtime error payloads carry data, or the offending value itself")
             }
         })

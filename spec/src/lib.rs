@@ -22,6 +22,6 @@ pub use engine::Engine;
 pub use errors::ErrorTag;
 pub use outcome::{Limits, Outcome, Resource, RunOptions, RunResult};
 pub use rules::{Rule, RuleCounts};
-pub use syntax::{parse_program, print_program, ParseError, SourceMap};
+pub use syntax::{parse_program, print_program, ParseError, SourceMap, HOST_SITE_BASE};
 pub use trace::{BoundaryKind, ContId, DispatchId, Event, ScopeId};
 pub use value::ValueView;

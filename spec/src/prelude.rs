@@ -74,7 +74,7 @@ impl Prelude {
         let prelude_end = next;
         renumber(body, &mut next, &map.spans, &mut spans);
         program.body = root;
-        (program, SourceMap { spans, prelude: Some((self.name.clone(), 1, prelude_end)) })
+        (program, SourceMap { spans, prelude: Some((self.name.clone(), 1, prelude_end)), hosts: Vec::new() })
     }
 }
 

@@ -549,7 +549,7 @@ mod tests {
         /// Total: any list of events, however truncated or inconsistent, renders.
         #[test]
         fn any_trace_renders(ev in proptest::collection::vec(event(), 0..40), site in 0u32..12) {
-            let map = SourceMap { spans: vec![Default::default(); 4], prelude: Some(("std".into(), 1, 3)) };
+            let map = SourceMap { spans: vec![Default::default(); 4], prelude: Some(("std".into(), 1, 3)), hosts: Vec::new() };
             let tb = render(&ev, &failed(site), Some(&map)).unwrap();
             prop_assert!(tb.starts_with("traceback (most recent last):\n"));
             prop_assert!(tb.contains("error (error \"boom\" 1)"));

@@ -41,6 +41,10 @@ pub enum ValueView {
         label: Label,
         payload: Box<ValueView>,
     },
+    /// A host value (a Python object) by its printed form (SPEC.md §14.5).
+    Host {
+        repr: String,
+    },
 }
 
 /// Why `=` could not compare two values.
@@ -73,6 +77,7 @@ impl ValueView {
             ValueView::Cell { .. } => "cell",
             ValueView::Error { .. } => "error",
             ValueView::Effect { .. } => "effect",
+            ValueView::Host { .. } => "host",
         }
     }
 
@@ -97,6 +102,7 @@ impl ValueView {
             (Int(a), Int(b)) => Ok(a == b),
             (Str(a), Str(b)) => Ok(a == b),
             (Cont { id: a }, Cont { id: b }) | (Cell { id: a }, Cell { id: b }) => Ok(a == b),
+            (Host { repr: a }, Host { repr: b }) => Ok(a == b),
             (List(a), List(b)) => {
                 if a.len() != b.len() {
                     return Ok(false);
@@ -213,6 +219,7 @@ impl fmt::Display for ValueView {
             ValueView::Cell { id } => write!(f, "#cell{id}"),
             ValueView::Error { tag, payload } => write!(f, "(error {} {payload})", quote_str(tag)),
             ValueView::Effect { label, payload } => write!(f, "(effect {label} {payload})"),
+            ValueView::Host { repr } => write!(f, "#<{repr}>"),
         })
     }
 }

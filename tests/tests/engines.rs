@@ -121,7 +121,7 @@ mod host {
             match (self.state, input) {
                 (1, _) => HostStep::Perform(self.label.clone()),
                 (2, HostInput::Value(Value::Int(x))) => HostStep::Return(Value::Int(x + 1)),
-                (_, HostInput::Throw(e)) => HostStep::Raise(e),
+                (_, HostInput::Throw(e, at)) => HostStep::Unwind(e, at),
                 _ => HostStep::Raise(Value::error("host", Value::Unit)),
             }
         }
@@ -134,8 +134,14 @@ mod host {
         fn view(&self) -> ValueView {
             ValueView::str("<host fn>")
         }
+        fn callable(&self) -> bool {
+            true
+        }
         fn call(&self, args: Vec<Value>) -> Option<Box<dyn HostFrame>> {
             Some(Box::new(AskTwice { state: 0, label: args.into_iter().next()? }))
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
         }
     }
 

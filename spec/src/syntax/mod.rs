@@ -54,7 +54,12 @@ pub struct SourceMap {
     pub spans: Vec<Pos>,
     /// Nodes `start..end` come from prelude `name` (their positions are in its file).
     pub prelude: Option<(String, NodeId, NodeId)>,
+    /// Sites in host code (`file:line`), for node ids from [`HOST_SITE_BASE`] on.
+    pub hosts: Vec<String>,
 }
+
+/// Node ids from here on name sites in host code (SPEC.md §14.6), not nodes.
+pub const HOST_SITE_BASE: NodeId = 0x8000_0000;
 
 impl SourceMap {
     pub fn pos(&self, id: NodeId) -> Option<Pos> {
@@ -63,6 +68,9 @@ impl SourceMap {
 
     /// `line:col` when known (in `prelude NAME line:col` for prelude nodes), else `#id`.
     pub fn describe(&self, id: NodeId) -> String {
+        if id >= HOST_SITE_BASE {
+            return self.hosts.get((id - HOST_SITE_BASE) as usize).cloned().unwrap_or_else(|| "host".to_string());
+        }
         match (self.pos(id), &self.prelude) {
             (Some(p), Some((name, start, end))) if (*start..*end).contains(&id) => format!("prelude {name} {p}"),
             (Some(p), _) => p.to_string(),

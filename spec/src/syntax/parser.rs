@@ -697,6 +697,6 @@ impl<'s> Cursor<'s> {
         }
         go(e, old, &mut spans);
         self.spans.clear();
-        SourceMap { spans, prelude: None }
+        SourceMap { spans, prelude: None, hosts: Vec::new() }
     }
 }

@@ -1,0 +1,337 @@
+"""The Python face of kont: effects, programs, handlers and control nodes.
+
+These are plain Python classes; the production VM (the ``_kont`` extension)
+recognises them by exact type when a generator yields them. Everything that
+decides semantics -- dispatch, capture, one-shot, reactivation -- happens in
+the VM (SPEC.md section 14).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import types
+import typing
+from typing import Any, Callable, Generic, Optional, Tuple, TypeVar, Union
+
+T = TypeVar("T")
+
+
+class EffectBase:
+    """Base class of every effect. ``x = yield Eff(...)`` performs an instance.
+
+    A handler annotated ``effect: Eff`` takes instances of ``Eff`` and of its
+    subclasses; other handlers are skipped.
+    """
+
+    def __iter__(self) -> Any:
+        # `x = yield from Eff()` performs too.
+        return (yield self)
+
+
+Effect = EffectBase
+
+
+class Program(Generic[T]):
+    """A call of a ``@do`` function, not started yet: yield it (or ``run`` it)
+    to run it. Each run starts the function afresh."""
+
+    __slots__ = ("fn", "args", "kwargs")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple = (), kwargs: Optional[dict] = None) -> None:
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+
+    def __repr__(self) -> str:
+        return f"<program {getattr(self.fn, '__qualname__', self.fn)!r}>"
+
+    def __iter__(self) -> Any:
+        return (yield self)
+
+
+class Resume:
+    """``yield Resume(k, v)``: continue ``k`` with ``v``; the yield gets the
+    value of the resumed computation up to its handler (non-tail)."""
+
+    __slots__ = ("k", "value")
+
+    def __init__(self, k: "K", value: Any) -> None:
+        self.k = k
+        self.value = value
+
+
+class Transfer:
+    """``yield Transfer(k, v)``: the handler ends and ``k`` continues with
+    ``v`` in its place (tail). The handler generator is closed first."""
+
+    __slots__ = ("k", "value")
+
+    def __init__(self, k: "K", value: Any) -> None:
+        self.k = k
+        self.value = value
+
+
+class ResumeThrow:
+    """``yield ResumeThrow(k, exc)``: raise ``exc`` inside ``k`` at its
+    perform; the yield gets what that computation then returns."""
+
+    __slots__ = ("k", "value")
+
+    def __init__(self, k: "K", exc: BaseException) -> None:
+        self.k = k
+        self.value = exc
+
+
+class TransferThrow:
+    """``yield TransferThrow(k, exc)``: the handler ends and ``exc`` is
+    raised inside ``k`` at its perform."""
+
+    __slots__ = ("k", "value")
+
+    def __init__(self, k: "K", exc: BaseException) -> None:
+        self.k = k
+        self.value = exc
+
+
+class Pass:
+    """``yield Pass(effect, k)``: this handler declines; the dispatch goes on
+    outward with ``k``, and with ``effect`` (which may be a different one)."""
+
+    __slots__ = ("effect", "k")
+
+    def __init__(self, effect: EffectBase, k: "K") -> None:
+        self.effect = effect
+        self.k = k
+
+
+class NewCont:
+    """``k = yield NewCont(f)``: an unstarted continuation; its first resume
+    calls ``f(value)`` (a ``@do`` or plain function of one argument). With
+    ``envelope=k0`` it starts under fresh copies of ``k0``'s handlers,
+    interceptors and observers (kont's ``new-cont``)."""
+
+    __slots__ = ("f", "envelope")
+
+    def __init__(self, f: Callable[[Any], Any], envelope: Optional["K"] = None) -> None:
+        if not callable(f):
+            raise TypeError(f"NewCont needs a function of one argument, got {type(f).__name__}")
+        self.f = f
+        self.envelope = envelope
+
+
+class WithHandler:
+    """Run ``program`` under handler ``handler(effect, k)``.
+
+    ``handler`` is a ``@handler``/``@do`` generator function or a plain
+    function; its ``effect`` annotation (a class, a tuple or a union) says
+    which effects it takes. It runs outside its own boundary, so effects it
+    yields go further out.
+    """
+
+    __slots__ = ("handler", "program", "types", "name", "fn")
+
+    def __init__(self, handler: Callable[..., Any], program: Any) -> None:
+        fn = getattr(handler, "__kont_handler__", handler)
+        if not callable(fn):
+            raise TypeError(f"WithHandler needs a handler function (effect, k), got {type(handler).__name__}")
+        self.handler = handler
+        self.program = program
+        self.fn = fn
+        self.types = _handler_types(fn)
+        self.name = getattr(handler, "__qualname__", type(handler).__name__)
+
+
+class WithIntercept:
+    """Run ``program`` with interceptor ``f``: each effect of one of
+    ``types`` (every effect when ``types`` is None) that reaches it is
+    replaced by what ``f(effect)`` returns (``f`` plain or ``@do``; it may
+    perform effects, which go further out)."""
+
+    __slots__ = ("f", "program", "types", "name")
+
+    def __init__(self, f: Callable[[Any], Any], program: Any, types: Any = None) -> None:
+        if not callable(f):
+            raise TypeError(f"WithIntercept needs a function, got {type(f).__name__}")
+        self.f = f
+        self.program = program
+        self.types = _as_types(types, "WithIntercept")
+        self.name = "intercept"
+
+
+class WithObserve:
+    """Run ``program`` with observer ``f``: ``f(effect)`` sees each effect
+    that reaches it; its result is ignored and the effect goes on."""
+
+    __slots__ = ("f", "program", "types", "name")
+
+    def __init__(self, f: Callable[[Any], Any], program: Any, types: Any = None) -> None:
+        if not callable(f):
+            raise TypeError(f"WithObserve needs a function, got {type(f).__name__}")
+        self.f = f
+        self.program = program
+        self.types = _as_types(types, "WithObserve")
+        self.name = "observe"
+
+
+def do(fn: Callable[..., Any]) -> Callable[..., Program[Any]]:
+    """Make ``fn`` (a generator function, or a plain one) a program factory:
+    ``fn(*args)`` returns a :class:`Program`, run when yielded or passed to
+    ``run``. ``async def`` functions are refused."""
+    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        raise TypeError(f"@do cannot take the async function {fn.__qualname__!r}: yield Await(...) instead")
+    if not callable(fn):
+        raise TypeError(f"@do needs a function, got {type(fn).__name__}")
+    raw = getattr(fn, "__kont_do__", fn)
+
+    @functools.wraps(fn)
+    def factory(*args: Any, **kwargs: Any) -> Program[Any]:
+        return Program(raw, args, kwargs or None)
+
+    factory.__kont_do__ = raw  # type: ignore[attr-defined]
+    factory.__kont_handler__ = raw  # type: ignore[attr-defined]
+    return factory
+
+
+def handler(fn: Callable[..., Any]) -> Callable[[Any], WithHandler]:
+    """Make ``def h(effect: Eff, k)`` a handler installer: ``h(program)`` is
+    ``WithHandler(h, program)``. Refuses lambdas, callable objects, functions
+    with fewer than two positional parameters and annotations no effect can
+    have, at decoration."""
+    raw = getattr(fn, "__kont_do__", fn)
+    if not isinstance(raw, (types.FunctionType, types.MethodType, functools.partial)):
+        raise TypeError(f"@handler needs a def (effect, k), got {type(fn).__name__}")
+    if getattr(raw, "__name__", "") == "<lambda>":
+        raise TypeError("@handler needs a def (effect, k), not a lambda")
+    params = [
+        p
+        for p in inspect.signature(raw).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(params) < 2:
+        raise TypeError(f"handler {raw.__qualname__!r} must take (effect, k): it has {len(params)} positional parameters")
+    _handler_types(raw)  # a bad annotation is an error now, not at the first effect
+
+    def install(program: Any) -> WithHandler:
+        return WithHandler(install, program)
+
+    functools.update_wrapper(install, raw)
+    install.__kont_handler__ = raw  # type: ignore[attr-defined]
+    install.__kont_do__ = raw  # type: ignore[attr-defined]
+    return install
+
+
+_NOT_EFFECT_TYPES = (int, str, float, bytes, bool, dict, list, tuple, set, frozenset, BaseException, type(None))
+
+
+def _handler_types(fn: Callable[..., Any]) -> Optional[Tuple[type, ...]]:
+    """The effect types a handler takes, from its first parameter's
+    annotation; None means every effect."""
+    cached = getattr(fn, "__kont_types__", _MISSING)
+    if cached is not _MISSING:
+        return cached  # type: ignore[no-any-return]
+    target = getattr(fn, "func", fn)  # functools.partial
+    try:
+        params = list(inspect.signature(target).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if not params:
+        return None
+    ann = params[0].annotation
+    if ann is inspect.Parameter.empty:
+        result = None
+    else:
+        if isinstance(ann, str):
+            try:
+                ann = eval(ann, getattr(target, "__globals__", {}))  # noqa: S307 -- the function's own annotation
+            except Exception:
+                ann = None
+        result = _as_types(ann, f"handler {getattr(fn, '__qualname__', fn)!r}")
+    try:
+        fn.__kont_types__ = result  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        pass
+    return result
+
+
+_MISSING = object()
+
+
+def _as_types(ann: Any, who: str) -> Optional[Tuple[type, ...]]:
+    """A class, tuple or union of effect classes as a tuple; None for "every effect"."""
+    if ann is None or ann is Any or ann is object or ann is EffectBase:
+        return None
+    origin = typing.get_origin(ann)
+    if origin is Union or (hasattr(types, "UnionType") and isinstance(ann, getattr(types, "UnionType"))):
+        members = typing.get_args(ann)
+    elif isinstance(ann, tuple):
+        members = ann
+    elif origin is typing.Annotated:
+        return _as_types(typing.get_args(ann)[0], who)
+    elif origin is not None and isinstance(origin, type):
+        members = (origin,)
+    else:
+        members = (ann,)
+    out = []
+    for m in members:
+        if m is Any or m is object or m is EffectBase:
+            return None
+        if not isinstance(m, type):
+            return None  # a TypeVar, Protocol or Literal: no filter
+        if issubclass(m, _NOT_EFFECT_TYPES):
+            raise TypeError(f"{who}: no effect can be a {m.__qualname__}")
+        out.append(m)
+    return tuple(out)
+
+
+class KontError(RuntimeError):
+    """A kont runtime error raised into Python code (SPEC.md section 14.2):
+    ``tag`` is kont's error tag, ``payload`` its payload."""
+
+    def __init__(self, tag: str, payload: Any = None, message: Optional[str] = None) -> None:
+        super().__init__(message or f"{tag}: {payload!r}")
+        self.tag = tag
+        self.payload = payload
+
+
+class UnhandledEffect(KontError):
+    """No handler took ``effect``; raised at the ``yield`` that performed it."""
+
+    def __init__(self, effect: Any) -> None:
+        super().__init__("unhandled", effect, f"unhandled effect: {type(effect).__qualname__} ({effect!r})")
+        self.effect = effect
+
+
+class OneShotError(KontError):
+    """A continuation was used a second time (at the second use)."""
+
+    def __init__(self, k: Any) -> None:
+        super().__init__("one-shot", k, f"continuation {k!r} was already used (continuations are one-shot)")
+        self.k = k
+
+
+class StaleContinuationError(KontError):
+    """A continuation of another run (or another thread) was used."""
+
+    def __init__(self, k: Any) -> None:
+        super().__init__("stale", k, f"continuation {k!r} belongs to another run")
+        self.k = k
+
+
+class ExhaustedError(RuntimeError):
+    """The run ran out of ``resource`` (``"fuel"`` or ``"depth"``); it ends the run."""
+
+    def __init__(self, resource: str) -> None:
+        super().__init__(f"kont run exhausted its {resource}")
+        self.resource = resource
+
+
+def _error_from_kont(tag: str, payload: Any) -> BaseException:
+    """The Python exception for kont error value ``(error tag payload)``."""
+    if tag == "unhandled":
+        return UnhandledEffect(payload)
+    if tag == "one-shot":
+        return OneShotError(payload)
+    if tag == "stale":
+        return StaleContinuationError(payload)
+    return KontError(tag, payload)

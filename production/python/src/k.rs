@@ -1,0 +1,78 @@
+//! `K`: a continuation as a Python object. It holds the VM's own
+//! continuation (the suspended computation), usable only on the thread whose
+//! run made it: elsewhere it is a stale continuation (SPEC.md §14.1).
+
+use std::mem::ManuallyDrop;
+use std::rc::Rc;
+use std::thread::{self, ThreadId};
+
+use kont_vm::Continuation;
+use pyo3::prelude::*;
+
+/// A value touched only on the thread that made it.
+pub struct ThreadBound<T> {
+    owner: ThreadId,
+    value: ManuallyDrop<T>,
+}
+
+// SAFETY: `value` is only read through `get`, which checks that the caller is
+// on `owner`'s thread, and only dropped on that thread (`Drop` leaks it
+// elsewhere). So no two threads ever touch it (an `Rc`'s count included).
+// Exercised by tests/test_threads.py (a K used and dropped on another thread).
+unsafe impl<T> Send for ThreadBound<T> {}
+// SAFETY: as above: shared references never reach `value` off its thread.
+unsafe impl<T> Sync for ThreadBound<T> {}
+
+impl<T> ThreadBound<T> {
+    pub fn new(value: T) -> Self {
+        ThreadBound { owner: thread::current().id(), value: ManuallyDrop::new(value) }
+    }
+
+    /// The value, on its own thread.
+    pub fn get(&self) -> Option<&T> {
+        (thread::current().id() == self.owner).then_some(&*self.value)
+    }
+}
+
+impl<T> Drop for ThreadBound<T> {
+    fn drop(&mut self) {
+        if thread::current().id() == self.owner {
+            // SAFETY: dropped once, here, on its own thread; never used again.
+            unsafe { ManuallyDrop::drop(&mut self.value) }
+        }
+        // On another thread it is leaked: touching it there would race.
+    }
+}
+
+/// A one-shot continuation: a suspended computation with its handlers,
+/// interceptors and observers. Resume it with `Resume`/`Transfer`/the throw
+/// forms; `live` says whether it can still be used. Not constructible.
+#[pyclass(module = "kont", name = "K", frozen)]
+pub struct K {
+    pub cont: ThreadBound<Rc<Continuation>>,
+    pub id: u32,
+}
+
+#[pymethods]
+impl K {
+    /// Whether the continuation can still be used in its run (not consumed,
+    /// and on its own thread).
+    #[getter]
+    fn live(&self) -> bool {
+        self.cont.get().is_some_and(|c| c.is_live())
+    }
+
+    /// Its canonical id in its run (`k3` in traces).
+    #[getter]
+    fn id(&self) -> u32 {
+        self.id
+    }
+
+    fn __repr__(&self) -> String {
+        if self.live() {
+            format!("K(k{})", self.id)
+        } else {
+            format!("K(k{}, used)", self.id)
+        }
+    }
+}

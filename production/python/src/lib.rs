@@ -1,0 +1,125 @@
+//! `kont._kont`: Python generator programs on the kont production VM
+//! (SPEC.md §14). The VM drives Python generators as host frames
+//! (`frame.rs`), Python handlers as host boundaries (`boundary.rs`), Python
+//! objects as host values (`value.rs`), and continuations as `K`
+//! (`k.rs`). The GIL is held for the whole run: every crossing into Python
+//! re-attaches to it (`Python::attach`, cheap when held).
+
+mod boundary;
+mod frame;
+mod k;
+mod registry;
+mod value;
+
+use kont_spec::{Limits, Resource, RunOptions, SourceMap};
+use kont_vm::host::{run_host, HostFrame, HostStop, HostValue};
+use kont_vm::Value;
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use crate::frame::program_frame;
+use crate::value::{to_exception, to_py};
+
+/// The entry of a run: calling it starts the program.
+struct Entry(Py<PyAny>);
+
+impl HostValue for Entry {
+    fn view(&self) -> kont_spec::ValueView {
+        kont_spec::ValueView::Host { repr: "program".into() }
+    }
+    fn callable(&self) -> bool {
+        true
+    }
+    fn call(&self, _args: Vec<Value>) -> Option<Box<dyn HostFrame>> {
+        Some(Python::attach(|py| program_frame(py, self.0.bind(py))))
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// What a run gives back to Python: the value or the exception, and the
+/// trace when it was recorded.
+#[pyclass(module = "kont", name = "RunReport", frozen)]
+struct RunReport {
+    /// The program's value (`None` when it failed).
+    #[pyo3(get)]
+    value: Py<PyAny>,
+    /// The uncaught exception (`None` when it succeeded).
+    #[pyo3(get)]
+    error: Py<PyAny>,
+    /// The trace, one event per line, sites as `file:line` (SPEC.md §7, §14.6).
+    #[pyo3(get)]
+    events: Py<PyList>,
+    /// kont's rendered traceback of the error (`None` without an error or a trace).
+    #[pyo3(get)]
+    traceback: Option<String>,
+    /// Fuel spent: one unit per step of Python code (SPEC.md §14.7).
+    #[pyo3(get)]
+    steps: u64,
+}
+
+/// Run `program` on the VM and report how it ended (never raises for the
+/// program's own errors; `ExhaustedError` is the `error` when a limit ends it).
+#[pyfunction]
+#[pyo3(signature = (program, *, fuel=None, depth=None, trace=true))]
+fn run_report(
+    py: Python<'_>,
+    program: Bound<'_, PyAny>,
+    fuel: Option<u64>,
+    depth: Option<u32>,
+    trace: bool,
+) -> PyResult<RunReport> {
+    let mut limits = Limits::DEFAULT;
+    if let Some(f) = fuel {
+        limits.fuel = f;
+    }
+    if let Some(d) = depth {
+        limits.depth = d;
+    }
+    let entry = Value::Host(std::rc::Rc::new(Box::new(Entry(program.unbind()))));
+    frame::open_run();
+    let r = run_host(entry, limits, RunOptions { trace });
+    // The run is over: close what it abandoned, in order (SPEC.md §14.4).
+    for gen in frame::close_run() {
+        if let Err(e) = gen.bind(py).call_method0("close") {
+            e.write_unraisable(py, Some(gen.bind(py)));
+        }
+    }
+    let map = SourceMap { hosts: r.sites.clone(), ..SourceMap::default() };
+    let events: Vec<String> = r.trace.iter().map(|e| e.render(Some(&map))).collect();
+    let events = PyList::new(py, events)?.unbind();
+    let (value, error, traceback) = match r.stop {
+        HostStop::Value(v) => (to_py(py, &v), py.None(), None),
+        HostStop::Error(e, site) => {
+            let exc = to_exception(py, &e).into_value(py).into_any();
+            let tb = if trace {
+                let _ = site;
+                kont_spec::traceback::render(&r.trace, &r.outcome, Some(&map))
+            } else {
+                None
+            };
+            (py.None(), exc, tb)
+        }
+        HostStop::Exhausted(res) => {
+            let name = match res {
+                Resource::Fuel => "fuel",
+                Resource::Depth => "depth",
+                #[allow(unreachable_patterns)]
+                _ => "resource",
+            };
+            let exc = registry::get(py).exhausted.bind(py).call1((name,))?;
+            (py.None(), exc.unbind(), None)
+        }
+    };
+    Ok(RunReport { value, error, events, traceback, steps: r.steps })
+}
+
+#[pymodule]
+fn _kont(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(run_report, m)?)?;
+    m.add_function(wrap_pyfunction!(registry::_register, m)?)?;
+    m.add_class::<k::K>()?;
+    m.add_class::<RunReport>()?;
+    Ok(())
+}
