@@ -27,9 +27,18 @@ pub struct Chain {
 /// when this happens is unobservable. A `Cell` rather than a `RefCell`: a
 /// drop can always queue its chain, whatever else is going on.
 #[derive(Default)]
-pub struct Graveyard(Cell<Vec<Chain>>);
+pub struct Graveyard(Cell<Vec<Chain>>, Cell<bool>);
 
 impl Graveyard {
+    /// The run is over: its continuations can no longer be used.
+    pub fn end_run(&self) {
+        self.1.set(true);
+    }
+
+    pub fn run_ended(&self) -> bool {
+        self.1.get()
+    }
+
     pub fn push(&self, c: Chain) {
         let mut v = self.0.take();
         v.push(c);
@@ -66,7 +75,9 @@ impl Continuation {
     /// A continuation of no run here (a host handle made on another thread):
     /// every run rejects it as stale (K-Stale), and it owns nothing.
     pub fn foreign(id: ContId) -> Continuation {
-        Continuation { id, run: 0, chain: Cell::new(None), graveyard: Rc::new(Graveyard::default()) }
+        let graveyard = Graveyard::default();
+        graveyard.end_run();
+        Continuation { id, run: 0, chain: Cell::new(None), graveyard: Rc::new(graveyard) }
     }
 
     /// One-shot: the first take gets the chain, later ones nothing.
@@ -82,6 +93,11 @@ impl Continuation {
 
     pub fn is_live(&self) -> bool {
         self.chain.get().is_some()
+    }
+
+    /// Whether its run has ended (it is then stale everywhere).
+    pub fn run_ended(&self) -> bool {
+        self.graveyard.run_ended()
     }
 }
 

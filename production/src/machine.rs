@@ -758,6 +758,12 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 }
 
+impl Drop for Machine<'_, '_> {
+    fn drop(&mut self) {
+        self.graveyard.end_run();
+    }
+}
+
 /// The int fast path of the comparison primitives.
 #[inline]
 fn compare(op: Prim, a: i64, b: i64) -> bool {

@@ -243,7 +243,10 @@ def _handler_types(fn: Callable[..., Any]) -> Optional[Tuple[type, ...]]:
     else:
         if isinstance(ann, str):
             try:
-                ann = eval(ann, getattr(target, "__globals__", {}))  # noqa: S307 -- the function's own annotation
+                # Twice at most: `effect: "A"` under `from __future__ import annotations` is "'A'".
+                for _ in range(2):
+                    if isinstance(ann, str):
+                        ann = eval(ann, getattr(target, "__globals__", {}))  # noqa: S307 -- its own annotation
             except Exception:
                 ann = None
         result = _as_types(ann, f"handler {getattr(fn, '__qualname__', fn)!r}")

@@ -236,11 +236,11 @@ fn classify<'py>(py: Python<'py>, y: &Bound<'py, PyAny>) -> Classified<'py> {
 }
 
 /// A continuation form or a boundary install, if `y` is one.
-fn control(py: Python<'_>, reg: &Registry, y: &Bound<'_, PyAny>) -> Option<PyResult<HostStep>> {
+fn control<'py>(py: Python<'py>, reg: &Registry, y: &Bound<'py, PyAny>) -> Option<PyResult<HostStep>> {
     let ty = y.get_type();
     let is = |t: &Py<pyo3::types::PyType>| ty.is(t.bind(py));
     // Interned: these lookups run on every continuation form.
-    let get = |name: &Bound<'_, pyo3::types::PyString>| y.getattr(name);
+    let get = |name: &Bound<'py, pyo3::types::PyString>| y.getattr(name);
     let form = |throw: bool, transfer: bool| -> PyResult<HostStep> {
         let k = to_value(py, &get(intern!(py, "k"))?);
         let value = to_value(py, &get(intern!(py, "value"))?);
@@ -270,7 +270,8 @@ fn control(py: Python<'_>, reg: &Registry, y: &Bound<'_, PyAny>) -> Option<PyRes
     } else if is(&reg.with_handler) || is(&reg.with_intercept) || is(&reg.with_observe) {
         (|| {
             let boundary = PyBoundary::from_node(py, reg, y)?;
-            let body = program_frame(py, &get(intern!(py, "program"))?);
+            // Started when the boundary is in place: nesting never recurses here.
+            let body = Box::new(LazyProgram::new(get(intern!(py, "program"))?.unbind()));
             Ok(HostStep::Install(std::rc::Rc::new(boundary), body))
         })()
     } else {
@@ -342,15 +343,36 @@ pub fn started<'py>(py: Python<'py>, r: PyResult<Bound<'py, PyAny>>) -> Started<
     }
 }
 
-/// The frame running `p` as if it had been yielded: a program starts, a
-/// boundary node installs, an effect is performed; what it gives back is
-/// the frame's value (a run's entry, a boundary's body).
-pub fn program_frame(py: Python<'_>, p: &Bound<'_, PyAny>) -> Box<dyn HostFrame> {
-    match classify(py, p) {
-        Classified::Step(HostStep::Enter(f)) => f,
-        Classified::Step(step) => Box::new(ControlFrame(Some(step))),
-        Classified::Answer(v) => Box::new(DoneFrame(Some(HostStep::Return(to_value(py, &v))))),
-        Classified::Throw(e) => Box::new(DoneFrame(Some(HostStep::Raise(host(e.into_value(py).into_any()))))),
+/// A program not looked at yet: its first step classifies it as if it had
+/// been yielded (so a boundary's body is started inside the boundary, and
+/// deeply nested boundary nodes never nest on the native stack).
+pub struct LazyProgram {
+    program: Option<Py<PyAny>>,
+    then: Option<ControlFrame>,
+}
+
+impl LazyProgram {
+    pub fn new(program: Py<PyAny>) -> LazyProgram {
+        LazyProgram { program: Some(program), then: None }
+    }
+}
+
+impl HostFrame for LazyProgram {
+    fn resume(&mut self, input: HostInput) -> HostStep {
+        if let Some(then) = &mut self.then {
+            return then.resume(input);
+        }
+        let p = self.program.take().expect("a lazy program starts once");
+        Python::attach(|py| match classify(py, p.bind(py)) {
+            Classified::Step(step) => {
+                let mut then = ControlFrame(Some(step));
+                let first = then.resume(HostInput::Value(Value::Unit));
+                self.then = Some(then);
+                first
+            }
+            Classified::Answer(v) => HostStep::Return(to_value(py, &v)),
+            Classified::Throw(e) => HostStep::Raise(host(e.into_value(py).into_any())),
+        })
     }
 }
 

@@ -51,6 +51,8 @@ impl<T> Drop for ThreadBound<T> {
 pub struct K {
     pub cont: ThreadBound<Rc<Continuation>>,
     pub id: u32,
+    /// Its run: with `id`, what makes two `K`s the same continuation.
+    pub run: u32,
 }
 
 #[pymethods]
@@ -59,7 +61,15 @@ impl K {
     /// and on its own thread).
     #[getter]
     fn live(&self) -> bool {
-        self.cont.get().is_some_and(|c| c.is_live())
+        self.cont.get().is_some_and(|c| c.is_live() && !c.run_ended())
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<K>().is_ok_and(|o| o.get().id == self.id && o.get().run == self.run)
+    }
+
+    fn __hash__(&self) -> u64 {
+        (u64::from(self.run) << 32) | u64::from(self.id)
     }
 
     /// Its canonical id in its run (`k3` in traces).

@@ -17,7 +17,7 @@ use kont_vm::Value;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use crate::frame::program_frame;
+use crate::frame::LazyProgram;
 use crate::value::{to_exception, to_py};
 
 /// The entry of a run: calling it starts the program.
@@ -31,7 +31,7 @@ impl HostValue for Entry {
         true
     }
     fn call(&self, _args: Vec<Value>) -> Option<Box<dyn HostFrame>> {
-        Some(Python::attach(|py| program_frame(py, self.0.bind(py))))
+        Some(Python::attach(|py| Box::new(LazyProgram::new(self.0.clone_ref(py))) as Box<dyn HostFrame>))
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

@@ -124,7 +124,9 @@ pub fn to_py(py: Python<'_>, v: &Value) -> Py<PyAny> {
             let items: Vec<Py<PyAny>> = items.iter().map(|x| to_py(py, x)).collect();
             PyList::new(py, items).expect("a list").into_any().unbind()
         }
-        Value::Cont(c) => Py::new(py, K { cont: ThreadBound::new(c.clone()), id: c.id }).expect("a K").into_any(),
+        Value::Cont(c) => {
+            Py::new(py, K { cont: ThreadBound::new(c.clone()), id: c.id, run: c.run }).expect("a K").into_any()
+        }
         Value::Error(e) => {
             let payload = to_py(py, &e.payload);
             let f = registry::get(py).error_from_kont.bind(py);
