@@ -232,7 +232,8 @@ def _handler_types(fn: Callable[..., Any]) -> Optional[Tuple[type, ...]]:
         return cached  # type: ignore[no-any-return]
     target = getattr(fn, "func", fn)  # functools.partial
     try:
-        params = list(inspect.signature(target).parameters.values())
+        # The signature of a partial or bound method leaves out what is already bound.
+        params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return None
     if not params:

@@ -44,13 +44,21 @@ impl Machine<'_, '_> {
         Err(Stop::Host)
     }
 
+    /// Where host frame `h` is, as a site (asked only while tracing).
+    fn site_of(&mut self, h: &dyn HostFrame) -> NodeId {
+        if self.trace.is_none() {
+            return HOST_SITE;
+        }
+        self.host_site(h.site())
+    }
+
     /// One step of host frame `h` (one unit of fuel, SPEC.md §14.7).
     pub fn host_step(&mut self, mut h: Box<dyn HostFrame>, input: HostInput) -> Flow {
         self.charge(1)?;
         match h.resume(input) {
             HostStep::Return(v) => self.deliver(v),
             HostStep::Raise(err) => {
-                let site = self.host_site(h.site());
+                let site = self.site_of(&*h);
                 drop(h);
                 self.emit(|m| Event::Raise { error: m.view(&err), site });
                 self.raise_here(err, site)
@@ -60,7 +68,7 @@ impl Machine<'_, '_> {
                 self.raise_here(err, at)
             }
             HostStep::Perform(effect) => {
-                let site = self.host_site(h.site());
+                let site = self.site_of(&*h);
                 self.frames.push(Frame::Host(h));
                 let Some((label, payload)) = effect.effect_parts() else {
                     self.rule(Rule::DNotEffect);
@@ -105,7 +113,7 @@ impl Machine<'_, '_> {
                 self.resume_host(body, HostInput::Value(Value::Unit))
             }
             HostStep::Resume { k, value, throw } => {
-                let site = self.host_site(h.site());
+                let site = self.site_of(&*h);
                 self.frames.push(Frame::Host(h));
                 let chain = match self.host_take_cont(&k, &value, throw, ResumeMode::Resume, site) {
                     Ok(taken) => taken,
@@ -117,7 +125,7 @@ impl Machine<'_, '_> {
                 self.reactivate(chain, value, throw.then_some(site))
             }
             HostStep::Transfer { k, value, throw } => {
-                let site = self.host_site(h.site());
+                let site = self.site_of(&*h);
                 self.frames.push(Frame::Host(h));
                 let chain = match self.host_take_cont(&k, &value, throw, ResumeMode::Transfer, site) {
                     Ok(taken) => taken,
@@ -127,7 +135,7 @@ impl Machine<'_, '_> {
                 self.host_escape(esc)
             }
             HostStep::Pass { k, effect } => {
-                let site = self.host_site(h.site());
+                let site = self.site_of(&*h);
                 self.frames.push(Frame::Host(h));
                 if let Err((rule, err)) = self.cont_check(&k) {
                     self.rule(rule);
@@ -141,7 +149,7 @@ impl Machine<'_, '_> {
                 self.host_escape(Escape { kind: EscapeKind::Pass { k: cont_id(&k), chain, effect }, site })
             }
             HostStep::NewCont { func, envelope } => {
-                let site = self.host_site(h.site());
+                let site = self.site_of(&*h);
                 self.frames.push(Frame::Host(h));
                 let callable = match &func {
                     Value::Host(f) => f.callable(),
