@@ -7,7 +7,7 @@ use kont_spec::ast::{FunDef, Label, Lambda};
 use kont_spec::deep::grow;
 use kont_spec::ValueView;
 
-use crate::cont::ContObj;
+use crate::continuation::ContObj;
 use crate::env::Env;
 
 #[derive(Clone)]
