@@ -1,5 +1,7 @@
 //! `kont`: run kont programs, check `.kont` scripts, run difftest campaigns.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

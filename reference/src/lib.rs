@@ -6,6 +6,8 @@
 //! on demand (`kont_spec::deep`), so depth is bounded by memory and by
 //! `Limits::depth` (counted in nested evaluations), never by the thread stack.
 
+#![forbid(unsafe_code)]
+
 mod boundary;
 mod continuation;
 mod dispatch;

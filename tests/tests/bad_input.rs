@@ -2,6 +2,8 @@
 //! a location; runtime faults are typed, catchable errors raised at a node,
 //! which maps back to line:column.
 
+#![forbid(unsafe_code)]
+
 use kont_spec::syntax::parse_program;
 use kont_spec::{check_program, Engine, Limits, Outcome, RunOptions};
 use proptest::prelude::*;

@@ -1,6 +1,8 @@
 //! CI's bounded difftest campaign: a fixed seed, and a fresh random seed
 //! (printed, so any failure reproduces with `kont difftest --seed S`).
 
+#![forbid(unsafe_code)]
+
 use kont_difftest::campaign::{self, Config, Report};
 
 fn campaign(seed: u64, cases: u64) -> Report {

@@ -3,6 +3,8 @@
 //! and they agree on outcome, output, trace and (where both count it
 //! exactly) fuel.
 
+#![forbid(unsafe_code)]
+
 use kont_difftest::corpus;
 use kont_tests::root;
 
