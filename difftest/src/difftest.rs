@@ -71,8 +71,7 @@ fn check_corpus(dir: &PathBuf, reference: &dyn Engine, vm: &dyn Engine) -> Resul
     let scripts = corpus::load(std::slice::from_ref(dir)).map_err(|e| e.to_string())?;
     let (mut passed, mut failed) = (0, 0);
     for s in &scripts {
-        for case in &s.cases {
-            let rep = corpus::run_case(&s.path, case, &[reference, vm]);
+        for rep in corpus::run_script(s, &[reference, vm]) {
             if rep.passed() {
                 passed += 1;
             } else {

@@ -194,8 +194,7 @@ fn check(paths: &[PathBuf], engine: &str) -> ExitCode {
     };
     let (mut passed, mut failed) = (0, 0);
     for s in &scripts {
-        for case in &s.cases {
-            let rep = corpus::run_case(&s.path, case, &engines);
+        for rep in corpus::run_script(s, &engines) {
             if rep.passed() {
                 passed += 1;
             } else {
