@@ -35,10 +35,6 @@ impl<T> Shared<T> {
     pub fn new(t: T) -> Shared<T> {
         Shared { rc: Some(Rc::new(t)) }
     }
-
-    pub fn ptr_eq(a: &Shared<T>, b: &Shared<T>) -> bool {
-        Rc::ptr_eq(a.rc.as_ref().unwrap(), b.rc.as_ref().unwrap())
-    }
 }
 
 impl<T> std::ops::Deref for Shared<T> {
