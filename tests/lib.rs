@@ -1,5 +1,7 @@
 //! Workspace-level conformance tests (in `tests/`) and helpers they share.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 
 /// The workspace root.

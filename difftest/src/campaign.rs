@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kont_spec::syntax::print_program;
@@ -47,7 +47,35 @@ pub struct Found {
     pub shrunk: Program,
     pub before: Option<Program>,
     pub mismatch: Mismatch,
-    pub saved: Option<PathBuf>,
+    /// Where it was saved, when saving was asked for.
+    pub saved: Option<Result<PathBuf, SaveError>>,
+}
+
+/// Why a found mismatch could not be saved as a regression case.
+#[derive(Clone, Debug)]
+pub enum SaveError {
+    /// The reference's first run (`before`) returned no value to hand over.
+    NoFirstValue,
+    /// Creating the directory or writing the file failed.
+    Io { path: PathBuf, error: Arc<std::io::Error> },
+}
+
+impl std::fmt::Display for SaveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SaveError::NoFirstValue => write!(f, "the reference's first run returned no value"),
+            SaveError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for SaveError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SaveError::NoFirstValue => None,
+            SaveError::Io { error, .. } => Some(&**error),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -77,13 +105,14 @@ impl Report {
         self.counts.run as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
-    /// Rules no engine fired.
-    pub fn unhit(&self) -> Vec<Rule> {
-        Rule::ALL
-            .iter()
-            .copied()
-            .filter(|r| self.coverage.reference.get(*r) == 0 && self.coverage.vm.get(*r) == 0)
-            .collect()
+    /// For each engine, the rules it never fired (each engine on its own).
+    pub fn unhit(&self) -> Vec<(&'static str, Vec<Rule>)> {
+        self.coverage.engines().iter().map(|(name, c)| (*name, c.unhit())).collect()
+    }
+
+    /// The rules `engine` never fired.
+    pub fn unhit_by(&self, engine: &str) -> Vec<Rule> {
+        self.unhit().into_iter().find(|(n, _)| *n == engine).map(|(_, u)| u).unwrap_or_else(|| Rule::ALL.to_vec())
     }
 
     /// Rules fired fewer than `n` times by the reference.
@@ -137,8 +166,7 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
                 }
                 let mut t = totals.lock().unwrap();
                 add_counts(&mut t.0, &counts);
-                t.1.reference.add(&cov.reference);
-                t.1.vm.add(&cov.vm);
+                t.1.add(&cov);
             });
         }
     });
@@ -195,14 +223,20 @@ fn short_hash(text: &str) -> String {
 }
 
 /// Save a shrunk mismatch as `<dir>/<hash>.kont`, asserting the reference's outcome.
-pub fn save(dir: &Path, program: &Program, before: Option<&Program>, case: &Case, reference: &dyn Engine) -> PathBuf {
+pub fn save(
+    dir: &Path,
+    program: &Program,
+    before: Option<&Program>,
+    case: &Case,
+    reference: &dyn Engine,
+) -> Result<PathBuf, SaveError> {
     let text = print_program(program);
     let c = Case { program: program.clone(), ..case.clone() };
     let r = match &c.before {
         None => reference.run(&c.runnable(), c.limits, RunOptions { trace: true }),
-        Some(first) => {
-            reference.run_after(first, &c.runnable(), c.limits, RunOptions { trace: true }).expect("a value")
-        }
+        Some(first) => reference
+            .run_after(first, &c.runnable(), c.limits, RunOptions { trace: true })
+            .ok_or(SaveError::NoFirstValue)?,
     };
     let hash = short_hash(&text);
     let mut out =
@@ -234,10 +268,10 @@ pub fn save(dir: &Path, program: &Program, before: Option<&Program>, case: &Case
     let lines: Vec<String> =
         r.trace.iter().map(|e| format!("    {}", kont_spec::syntax::quote_str(&e.to_string()))).collect();
     out.push_str(&format!("  (trace\n{}))\n", lines.join("\n")));
-    std::fs::create_dir_all(dir).expect("regressions directory");
+    std::fs::create_dir_all(dir).map_err(|e| SaveError::Io { path: dir.to_path_buf(), error: Arc::new(e) })?;
     let path = dir.join(format!("{hash}.kont"));
-    std::fs::write(&path, out).expect("write regression");
-    path
+    std::fs::write(&path, out).map_err(|e| SaveError::Io { path: path.clone(), error: Arc::new(e) })?;
+    Ok(path)
 }
 
 fn indent(text: &str) -> String {
@@ -257,9 +291,11 @@ pub struct JsonSummary {
     pub mismatches: u64,
     pub seconds: f64,
     pub programs_per_second: f64,
-    pub rules_never_hit: Vec<&'static str>,
+    /// Per engine, the rules it never fired.
+    pub rules_never_hit: Vec<(&'static str, Vec<&'static str>)>,
     pub rule_hits_reference: Vec<(&'static str, u64)>,
     pub rule_hits_vm: Vec<(&'static str, u64)>,
+    pub rule_hits_vm_prelude: Vec<(&'static str, u64)>,
     pub mismatch: Option<String>,
 }
 
@@ -277,9 +313,14 @@ impl Report {
             mismatches: self.found.is_some() as u64,
             seconds: self.elapsed.as_secs_f64(),
             programs_per_second: self.programs_per_second(),
-            rules_never_hit: self.unhit().iter().map(|r| r.name()).collect(),
+            rules_never_hit: self
+                .unhit()
+                .into_iter()
+                .map(|(engine, rules)| (engine, rules.iter().map(|r| r.name()).collect()))
+                .collect(),
             rule_hits_reference: hits(&self.coverage.reference),
             rule_hits_vm: hits(&self.coverage.vm),
+            rule_hits_vm_prelude: hits(&self.coverage.vm_prelude),
             mismatch: self.found.as_ref().map(|f| f.mismatch.first.clone()),
         }
     }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kont_spec::script::{collect_files, Case, Script, ScriptError};
+use kont_spec::script::{collect_files, Case, Rejection, Script, ScriptError};
 use kont_spec::{Engine, Limits, Outcome, Resource, RunOptions, RunResult};
 
 /// The limits corpus cases run under unless they say otherwise.
@@ -73,6 +73,19 @@ pub fn run_case(file: &Path, case: &Case, engines: &[&dyn Engine]) -> CaseReport
         }
     }
     CaseReport { file: file.to_path_buf(), name: case.name.clone(), line: case.pos.line, failures }
+}
+
+/// Check a text that must be rejected (`malformed` / `invalid`); no engine runs.
+pub fn check_rejection(file: &Path, r: &Rejection) -> CaseReport {
+    CaseReport { file: file.to_path_buf(), name: r.name.clone(), line: r.pos.line, failures: r.failures() }
+}
+
+/// Every case and rejection of `script`, in file order.
+pub fn run_script(script: &Script, engines: &[&dyn Engine]) -> Vec<CaseReport> {
+    let mut reports: Vec<CaseReport> = script.cases.iter().map(|c| run_case(&script.path, c, engines)).collect();
+    reports.extend(script.rejections.iter().map(|r| check_rejection(&script.path, r)));
+    reports.sort_by_key(|r| r.line);
+    reports
 }
 
 /// How two runs of the same program differ, if they do.

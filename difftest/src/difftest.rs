@@ -71,8 +71,7 @@ fn check_corpus(dir: &PathBuf, reference: &dyn Engine, vm: &dyn Engine) -> Resul
     let scripts = corpus::load(std::slice::from_ref(dir)).map_err(|e| e.to_string())?;
     let (mut passed, mut failed) = (0, 0);
     for s in &scripts {
-        for case in &s.cases {
-            let rep = corpus::run_case(&s.path, case, &[reference, vm]);
+        for rep in corpus::run_script(s, &[reference, vm]) {
             if rep.passed() {
                 passed += 1;
             } else {
@@ -106,12 +105,14 @@ fn print_report(r: &Report) {
         c.discard_native_fuel,
         r.found.is_some() as u8
     );
-    let unhit = r.unhit();
-    if unhit.is_empty() {
-        eprintln!("rules: every SPEC.md rule fired");
-    } else {
-        let names: Vec<&str> = unhit.iter().map(|r| r.name()).collect();
-        eprintln!("rules never hit: {}", names.join(" "));
+    for (engine, unhit) in r.unhit() {
+        let fired = kont_spec::Rule::ALL.len() - unhit.len();
+        if unhit.is_empty() {
+            eprintln!("rules ({engine}): every SPEC.md rule fired ({fired})");
+        } else {
+            let names: Vec<&str> = unhit.iter().map(|r| r.name()).collect();
+            eprintln!("rules ({engine}): {fired} fired, never hit: {}", names.join(" "));
+        }
     }
     let rare = r.rare((c.run / 100).max(1));
     if !rare.is_empty() {
@@ -139,13 +140,15 @@ fn print_report(r: &Report) {
             Err(e) => e.clone(),
         };
         eprintln!("reference: {}", show(&f.mismatch.reference));
-        eprintln!("vm:        {}", show(&f.mismatch.vm));
+        eprintln!("{}: {}", f.mismatch.engine, show(&f.mismatch.vm));
         let ctx = f.mismatch.trace_context(4);
         if !ctx.is_empty() {
             eprintln!("first differing trace event, with context:\n{ctx}");
         }
-        if let Some(p) = &f.saved {
-            eprintln!("saved as {}", p.display());
+        match &f.saved {
+            Some(Ok(p)) => eprintln!("saved as {}", p.display()),
+            Some(Err(e)) => eprintln!("could not save the regression case: {e}"),
+            None => {}
         }
     }
 }

@@ -2,6 +2,8 @@
 //! `kont` command: running programs, checking `.kont` scripts, generating
 //! random programs, comparing the engines on them, shrinking mismatches.
 
+#![forbid(unsafe_code)]
+
 pub mod campaign;
 pub mod corpus;
 pub mod engines;

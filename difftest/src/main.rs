@@ -1,5 +1,7 @@
 //! `kont`: run kont programs, check `.kont` scripts, run difftest campaigns.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -192,8 +194,7 @@ fn check(paths: &[PathBuf], engine: &str) -> ExitCode {
     };
     let (mut passed, mut failed) = (0, 0);
     for s in &scripts {
-        for case in &s.cases {
-            let rep = corpus::run_case(&s.path, case, &engines);
+        for rep in corpus::run_script(s, &engines) {
             if rep.passed() {
                 passed += 1;
             } else {

@@ -57,11 +57,28 @@ pub struct Mismatch {
     pub engine: &'static str,
 }
 
-/// Rule counts of both engines, accumulated over a campaign.
+/// Rule counts of each engine, accumulated over a campaign and kept apart:
+/// a rule is covered for an engine only if that engine fired it.
 #[derive(Clone, Debug, Default)]
 pub struct Coverage {
     pub reference: RuleCounts,
     pub vm: RuleCounts,
+    /// The VM running the prelude's handlers as kont clauses; only programs
+    /// that ran a native handler on the VM run on it too.
+    pub vm_prelude: RuleCounts,
+}
+
+impl Coverage {
+    /// Each engine's name and counts.
+    pub fn engines(&self) -> [(&'static str, &RuleCounts); 3] {
+        [("reference", &self.reference), ("vm", &self.vm), ("vm-prelude", &self.vm_prelude)]
+    }
+
+    pub fn add(&mut self, other: &Coverage) {
+        self.reference.add(&other.reference);
+        self.vm.add(&other.vm);
+        self.vm_prelude.add(&other.vm_prelude);
+    }
 }
 
 /// Run one engine on a case, turning a panic into an error message.
@@ -116,7 +133,7 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
     }
     // The same program with the handlers' clauses, compared exactly.
     let clauses: &dyn Engine = &kont_vm::VmPrelude;
-    match run(clauses, case, &mut cov.vm) {
+    match run(clauses, case, &mut cov.vm_prelude) {
         Ok(Some(p)) => match compare(r, p, clauses.name()) {
             Verdict::Agree(_) => verdict,
             other => other,

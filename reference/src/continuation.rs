@@ -1,17 +1,49 @@
-//! Operations on continuation values (SPEC.md §5.7): reactivation, the
-//! one-shot rule, escapes, and unstarted continuations.
+//! Continuation objects (SPEC.md §4.4) and the operations on them (§5.7):
+//! the checks of every use, reactivation, the one-shot rule, escapes, and
+//! unstarted continuations.
+//!
+//! A continuation owns its whole suspended computation: the meta-continuation
+//! from the perform site (`inner`), the boundary that caught it (`outer`, the
+//! deep handler re-entered on reactivation) and its envelope, the ordered list
+//! of boundaries inside it. Nothing about it lives anywhere else.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use kont_spec::ast::ResumeMode;
 use kont_spec::errors::{self, form_type_error};
-use kont_spec::{ErrorTag, Event, NodeId, Rule};
+use kont_spec::{ContId, ErrorTag, Event, NodeId, Rule};
 
-use crate::cont::{Boundary, ContBody, ContObj};
+use crate::boundary::Boundary;
 use crate::interp::Interp;
 use crate::res::{Esc, EscKind, Kont, Res, Resumption};
 use crate::value::Value;
+
+/// The suspended computation: resuming it with ρ̂ means `outer⟨inner(ρ̂)⟩`.
+pub struct ContBody<'p> {
+    pub inner: Kont<'p>,
+    pub outer: Option<Boundary<'p>>,
+    /// Boundaries inside the continuation, innermost first (`outer` last).
+    pub envelope: Vec<Boundary<'p>>,
+}
+
+/// A first-class continuation value. One-shot: its body is taken on use.
+pub struct ContObj<'p> {
+    pub id: ContId,
+    pub run: u64,
+    pub body: RefCell<Option<ContBody<'p>>>,
+}
+
+impl<'p> ContObj<'p> {
+    pub fn is_live(&self) -> bool {
+        self.body.borrow().is_some()
+    }
+
+    /// Consume the continuation (the one-shot rule).
+    pub fn take(&self) -> Option<ContBody<'p>> {
+        self.body.borrow_mut().take()
+    }
+}
 
 impl<'p> Interp<'p> {
     /// The checks every use of a continuation makes, in order:

@@ -9,7 +9,8 @@ use kont_spec::ast::{InterceptKind, ResumeMode};
 use kont_spec::errors;
 use kont_spec::{DispatchId, ErrorTag, Event, NodeId, Rule, ScopeId};
 
-use crate::cont::{Boundary, BoundaryData, ContBody, ContObj};
+use crate::boundary::{Boundary, BoundaryData};
+use crate::continuation::{ContBody, ContObj};
 use crate::interp::Interp;
 use crate::res::{EscKind, Kont, Op, Res, Resumption};
 use crate::value::Value;
@@ -61,9 +62,8 @@ impl<'p> Interp<'p> {
             };
             // [D-Skip]: the effect passes by; the boundary stays in its continuation.
             if !b.takes_part(&label) {
-                self.rule(Rule::DSkip);
                 self.emit(|| Event::Skip { dispatch: op.d, scope: b.scope });
-                return Res::Op(self.cross(op, b));
+                return self.cross(Rule::DSkip, op, b);
             }
             let (h, env) = match &b.kind {
                 BoundaryData::Handler { h, env } => (*h, env.clone()),
@@ -102,11 +102,11 @@ impl<'p> Interp<'p> {
         }
     }
 
-    /// The effect crosses boundary `b` outward: `b` joins its continuation.
-    fn cross(&mut self, mut op: Box<Op<'p>>, b: Boundary<'p>) -> Box<Op<'p>> {
+    /// The effect crosses boundary `b` outward under `rule` (D-Skip, D-Observe,
+    /// D-Intercept): `b` joins its continuation and its envelope.
+    fn cross(&mut self, rule: Rule, mut op: Box<Op<'p>>, b: Boundary<'p>) -> Res<'p> {
         op.crossed.push(b.clone());
-        op.k = op.k.wrap(move |m, r| m.boundary(b, r));
-        op
+        self.take_along(rule, op, move |m, r| m.boundary(b, r))
     }
 
     /// act_{d,s}⟨c⟩: a clause activation receives its clause body's result.
@@ -126,14 +126,10 @@ impl<'p> Interp<'p> {
                 ActEnd::Done(Res::Err(v, n))
             }
             // [C-Effect]: the clause's own effect goes out from the with-handler site.
-            Res::Op(mut op) => {
-                self.rule(Rule::CEffect);
-                op.k = op.k.wrap(move |m, r| match m.act(a, r) {
-                    ActEnd::Done(res) => res,
-                    ActEnd::Tail(body, res) => m.resume_body(body, res),
-                });
-                ActEnd::Done(Res::Op(op))
-            }
+            Res::Op(op) => ActEnd::Done(self.take_along(Rule::CEffect, op, move |m, r| match m.act(a, r) {
+                ActEnd::Done(res) => res,
+                ActEnd::Tail(body, res) => m.resume_body(body, res),
+            })),
             Res::Esc(esc) => match esc.kind {
                 EscKind::Transfer { k, body, res } => {
                     let throw = matches!(res, Resumption::Throw(..));
@@ -174,16 +170,14 @@ impl<'p> Interp<'p> {
         let (observe, node) = (x.kind == InterceptKind::Observe, *node);
         match r {
             Res::Val(_) if observe => {
-                self.rule(Rule::DObserve);
                 self.emit(|| Event::Observe { dispatch: op.d, scope: b.scope });
-                Res::Op(self.cross(op, b))
+                self.cross(Rule::DObserve, op, b)
             }
             Res::Val(v @ Value::Effect(_)) => {
-                self.rule(Rule::DIntercept);
                 self.emit(|| Event::Intercept { dispatch: op.d, scope: b.scope, effect: v.view() });
                 let mut op = op;
                 op.effect = v;
-                Res::Op(self.cross(op, b))
+                self.cross(Rule::DIntercept, op, b)
             }
             Res::Val(other) => {
                 let e = self.not_effect("with-intercept", &other, node);
@@ -195,11 +189,7 @@ impl<'p> Interp<'p> {
                 self.emit(|| Event::Threw { dispatch: op.d, scope: b.scope, error: v.view() });
                 Res::Err(v, n)
             }
-            Res::Op(mut inner) => {
-                self.rule(Rule::POp);
-                inner.k = inner.k.wrap(move |m, r| m.icall(b, op, r));
-                Res::Op(inner)
-            }
+            Res::Op(inner) => self.take_along(Rule::POp, inner, move |m, r| m.icall(b, op, r)),
             // [K-Outside]: an interceptor call is not a clause.
             Res::Esc(esc) => {
                 let e = self.outside(esc.kind.form(), esc.site);

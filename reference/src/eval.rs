@@ -9,7 +9,7 @@ use kont_spec::ast::*;
 use kont_spec::errors::{self, form_type_error};
 use kont_spec::{ErrorTag, Event, NodeId, Rule};
 
-use crate::cont::{Boundary, BoundaryData};
+use crate::boundary::{Boundary, BoundaryData};
 use crate::env::Env;
 use crate::interp::Interp;
 use crate::res::{Kont, Op, Res, Step};
@@ -45,15 +45,28 @@ impl<'p> Interp<'p> {
         }
     }
 
-    /// r ▷ F for results (rules P-Op, P-Err, P-Esc).
+    /// SPEC.md §4.3, `W⟨op d ε κ β⟩ = op d ε (W ∘ κ) β`: an effect in flight
+    /// takes the construct it leaves along — resuming it re-enters `w`. Every
+    /// construct that lets an effect pass (a value frame under P-Op, `try`,
+    /// a boundary it skips or that observed it, a clause activation, an
+    /// interceptor's call) goes through here, counting the rule that applies.
+    pub fn take_along(
+        &mut self,
+        rule: Rule,
+        mut op: Box<Op<'p>>,
+        w: impl FnOnce(&mut Interp<'p>, Res<'p>) -> Res<'p> + 'p,
+    ) -> Res<'p> {
+        self.rule(rule);
+        op.k = op.k.wrap(w);
+        Res::Op(op)
+    }
+
+    /// r ▷ F for results (rules P-Op, P-Err, P-Esc). Under P-Op the frame
+    /// taken along is `· ▷ F`, so `(κ ; F)(ρ̂) = κ(ρ̂) ▷ F`.
     pub fn bind(&mut self, r: Res<'p>, f: impl FnOnce(&mut Interp<'p>, Value<'p>) -> Res<'p> + 'p) -> Res<'p> {
         match r {
             Res::Val(v) => f(self, v),
-            Res::Op(mut op) => {
-                self.rule(Rule::POp);
-                op.k = op.k.then(f);
-                Res::Op(op)
-            }
+            Res::Op(op) => self.take_along(Rule::POp, op, move |m, r| m.bind(r, f)),
             Res::Err(..) => {
                 self.rule(Rule::PErr);
                 r
@@ -127,16 +140,15 @@ impl<'p> Interp<'p> {
             }
             // [E-Let]
             ExprKind::Let { name, value, body } => {
-                self.rule(Rule::ELet);
                 let r = self.eval(value, env);
                 let env = env.clone();
-                self.then(r, move |_, v| Step::Eval(body, env.bind(name, v)))
+                self.then(r, move |m, v| {
+                    m.rule(Rule::ELet);
+                    Step::Eval(body, env.bind(name, v))
+                })
             }
             // [E-Do]
-            ExprKind::Do(es) => {
-                self.rule(Rule::EDo);
-                self.seq(es, env)
-            }
+            ExprKind::Do(es) => self.seq(es, env),
             // [E-If] / [E-If-Type]
             ExprKind::If { cond, then, els } => {
                 let r = self.eval(cond, env);
@@ -294,7 +306,8 @@ impl<'p> Interp<'p> {
         }
     }
 
-    /// [E-Do]: all but the last for effect, the last in tail position.
+    /// [E-Do]: all but the last for effect, the last in tail position (the
+    /// rule applies, and counts, when the last is reached).
     fn seq(&mut self, es: &'p [Expr], env: &Env<'p>) -> Step<'p> {
         let (last, init) = es.split_last().expect("`do` is never empty");
         for (i, e) in init.iter().enumerate() {
@@ -310,6 +323,7 @@ impl<'p> Interp<'p> {
                 }
             }
         }
+        self.rule(Rule::EDo);
         Step::Eval(last, env.clone())
     }
 
@@ -363,11 +377,7 @@ impl<'p> Interp<'p> {
     /// [X-Catch] and the finally rules.
     fn try_catch(&mut self, t: &'p TryExpr, env: Env<'p>, n: NodeId, r: Res<'p>) -> Res<'p> {
         match r {
-            Res::Op(mut op) => {
-                self.rule(Rule::POp);
-                op.k = op.k.wrap(move |m, r| m.try_catch(t, env, n, r));
-                Res::Op(op)
-            }
+            Res::Op(op) => self.take_along(Rule::POp, op, move |m, r| m.try_catch(t, env, n, r)),
             Res::Err(v, _) if t.catch.is_some() => {
                 let (x, h) = t.catch.as_ref().unwrap();
                 self.rule(Rule::XCatch);
@@ -385,10 +395,8 @@ impl<'p> Interp<'p> {
         let Some(f) = &t.finally else { return r };
         let rule = match &r {
             Res::Op(_) => {
-                let Res::Op(mut op) = r else { unreachable!() };
-                self.rule(Rule::POp);
-                op.k = op.k.wrap(move |m, r| m.finally(t, env, r));
-                return Res::Op(op);
+                let Res::Op(op) = r else { unreachable!() };
+                return self.take_along(Rule::POp, op, move |m, r| m.finally(t, env, r));
             }
             Res::Exh(_) => return r,
             Res::Val(_) => Rule::XFinally,

@@ -46,7 +46,12 @@ impl<'p> Interp<'p> {
         (self.output, self.trace.unwrap_or_default(), self.steps, self.counts)
     }
 
-    /// Record that `rule` fired.
+    /// Record that `rule` fired. A rule is counted once, where it applies:
+    /// after the sub-evaluations its premises name have given values, at the
+    /// point where it decides the result or hands its tail on (E-Let when
+    /// its bound value arrives, E-If after the condition, E-Do when the last
+    /// expression is reached). A rule whose premise ends otherwise is not
+    /// counted: P-Op, P-Err or P-Esc is.
     #[inline]
     pub fn rule(&mut self, rule: Rule) {
         if let Some(c) = &mut self.counts {

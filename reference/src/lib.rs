@@ -6,7 +6,9 @@
 //! on demand (`kont_spec::deep`), so depth is bounded by memory and by
 //! `Limits::depth` (counted in nested evaluations), never by the thread stack.
 
-mod cont;
+#![forbid(unsafe_code)]
+
+mod boundary;
 mod continuation;
 mod dispatch;
 mod env;

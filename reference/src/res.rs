@@ -4,7 +4,8 @@
 use kont_spec::deep::grow;
 use kont_spec::{ContId, DispatchId, NodeId, Resource};
 
-use crate::cont::{Boundary, ContBody};
+use crate::boundary::Boundary;
+use crate::continuation::ContBody;
 use crate::interp::Interp;
 use crate::value::Value;
 
@@ -93,15 +94,8 @@ impl<'p> Kont<'p> {
         }
     }
 
-    /// κ ; F — the context extended by a value frame (rule P-Op).
-    pub fn then(self, f: impl FnOnce(&mut Interp<'p>, Value<'p>) -> Res<'p> + 'p) -> Kont<'p> {
-        Kont::new(move |m, r| {
-            let res = self.call(m, r);
-            m.bind(res, f)
-        })
-    }
-
-    /// W ∘ κ — the context extended by a frame that sees every result.
+    /// W ∘ κ — the context extended by a frame that sees every result
+    /// (SPEC.md §4.3; `Interp::take_along`).
     pub fn wrap(self, w: impl FnOnce(&mut Interp<'p>, Res<'p>) -> Res<'p> + 'p) -> Kont<'p> {
         Kont::new(move |m, r| {
             let res = self.call(m, r);

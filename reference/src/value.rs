@@ -7,7 +7,7 @@ use kont_spec::ast::{FunDef, Label, Lambda};
 use kont_spec::deep::grow;
 use kont_spec::ValueView;
 
-use crate::cont::ContObj;
+use crate::continuation::ContObj;
 use crate::env::Env;
 
 #[derive(Clone)]
@@ -34,10 +34,6 @@ pub struct Shared<T> {
 impl<T> Shared<T> {
     pub fn new(t: T) -> Shared<T> {
         Shared { rc: Some(Rc::new(t)) }
-    }
-
-    pub fn ptr_eq(a: &Shared<T>, b: &Shared<T>) -> bool {
-        Rc::ptr_eq(a.rc.as_ref().unwrap(), b.rc.as_ref().unwrap())
     }
 }
 

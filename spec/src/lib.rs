@@ -2,6 +2,8 @@
 //! outcomes, the trace projection, the error catalogue and the rule list.
 //! SPEC.md (next to this crate) is the contract; this crate is its data.
 
+#![forbid(unsafe_code)]
+
 pub mod ast;
 pub mod check;
 pub mod deep;

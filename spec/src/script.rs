@@ -16,6 +16,16 @@
 //! `(prelude "std")` runs the program with a prelude's functions in scope.
 //! `(before e)` names a program run first, in its own run; its final value is
 //! the input `prev` of `program` (how a host carries values between runs).
+//!
+//! Text that must be rejected, in the spirit of `.wast`'s `assert_malformed`
+//! and `assert_invalid`, is a test with one clause instead of a program and
+//! an outcome: the text, then a fragment its error message (`line:col:
+//! message`, positions within the text) must contain.
+//!
+//! ```text
+//! (test "an unclosed list" (malformed "(+ 1 2" "1:7: expected `)`"))      ; the parser rejects it
+//! (test "an unbound name" (invalid "(+ x 1)" "1:4: unbound variable `x`")) ; it parses; the static checks reject it
+//! ```
 
 use std::path::{Path, PathBuf};
 
@@ -56,10 +66,82 @@ pub struct Case {
     pub spent: Option<u64>,
 }
 
+/// Where a text must be rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// By the parser: `(malformed "text" "fragment")`.
+    Malformed,
+    /// By the static checks, after it parses: `(invalid "text" "fragment")`.
+    Invalid,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Malformed => "malformed",
+            Stage::Invalid => "invalid",
+        }
+    }
+}
+
+/// A case whose text must be rejected with a message containing `fragment`.
+#[derive(Clone, Debug)]
+pub struct Rejection {
+    pub name: String,
+    pub pos: Pos,
+    pub stage: Stage,
+    pub text: String,
+    pub fragment: String,
+    /// The static checks see this prelude's names.
+    pub prelude: Option<String>,
+}
+
+impl Rejection {
+    /// Every way the text's rejection differs from the expectation; empty
+    /// means the case passes.
+    pub fn failures(&self) -> Vec<String> {
+        let got = match (crate::syntax::parse_program(&self.text), self.stage) {
+            (Err(e), Stage::Malformed) => e.to_string(),
+            (Err(e), Stage::Invalid) => {
+                return vec![format!("expected the parser to accept the text and the static checks to reject it; the parser rejected it: {e}")]
+            }
+            (Ok((program, map)), stage) => {
+                let (program, map) = match &self.prelude {
+                    None => (program, map),
+                    Some(name) => match crate::prelude::Prelude::load(name) {
+                        Ok(p) => p.wrap(program, &map),
+                        Err(e) => return vec![format!("prelude {name}: {e}")],
+                    },
+                };
+                match (check_program(&program), stage) {
+                    (Err(e), Stage::Invalid) => e.render(Some(&map)),
+                    (Err(e), Stage::Malformed) => {
+                        return vec![format!(
+                            "expected the parser to reject the text; it parsed, and the static checks rejected it: {}",
+                            e.render(Some(&map))
+                        )]
+                    }
+                    (Ok(()), Stage::Malformed) => return vec!["expected the parser to reject the text; it parsed".into()],
+                    (Ok(()), Stage::Invalid) => {
+                        return vec!["expected the static checks to reject the text; they accepted it".into()]
+                    }
+                }
+            }
+        };
+        if got.contains(&self.fragment) {
+            Vec::new()
+        } else {
+            vec![format!("expected a message containing {:?}, got {got:?}", self.fragment)]
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Script {
     pub path: PathBuf,
     pub cases: Vec<Case>,
+    /// Texts that must be rejected.
+    pub rejections: Vec<Rejection>,
 }
 
 /// An error in a script file, with file:line:column.
@@ -153,24 +235,38 @@ impl Script {
         let wrap = |error| ScriptError { path: path.to_path_buf(), error };
         let mut cur = cursor(src);
         let mut cases: Vec<Case> = Vec::new();
+        let mut rejections: Vec<Rejection> = Vec::new();
         loop {
             let at_end = cur.at_end();
             cur.result(Ok(())).map_err(wrap)?;
             if at_end {
                 break;
             }
-            let case = parse_case(&mut cur);
-            let case = cur.result(case).map_err(wrap)?;
-            if cases.iter().any(|c| c.name == case.name) {
-                return Err(wrap(ParseError::new(case.pos, format!("two tests named {:?}", case.name))));
+            let entry = parse_case(&mut cur);
+            let entry = cur.result(entry).map_err(wrap)?;
+            let (name, pos) = match &entry {
+                Entry::Case(c) => (&c.name, c.pos),
+                Entry::Rejection(r) => (&r.name, r.pos),
+            };
+            if cases.iter().map(|c| &c.name).chain(rejections.iter().map(|r| &r.name)).any(|n| n == name) {
+                return Err(wrap(ParseError::new(pos, format!("two tests named {name:?}"))));
             }
-            cases.push(case);
+            match entry {
+                Entry::Case(c) => cases.push(*c),
+                Entry::Rejection(r) => rejections.push(r),
+            }
         }
-        Ok(Script { path: path.to_path_buf(), cases })
+        Ok(Script { path: path.to_path_buf(), cases, rejections })
     }
 }
 
-fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
+/// One `(test ...)` form.
+enum Entry {
+    Case(Box<Case>),
+    Rejection(Rejection),
+}
+
+fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
     let pos = cur.expect_lparen("a `(test \"name\" ...)` form")?;
     let (head, hpos) = cur.atom("`test`")?;
     if head != "test" {
@@ -186,10 +282,26 @@ fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
     let mut trace = None;
     let mut spent = None;
     let mut prelude: Option<(String, Pos)> = None;
+    let mut rejection: Option<(Stage, String, String)> = None;
+    // The first clause that only makes sense for a program that runs.
+    let mut run_clause: Option<(String, Pos)> = None;
     while !cur.at_rparen() {
         let fpos = cur.expect_lparen("a test clause")?;
         let (word, wpos) = cur.atom("a test clause name")?;
+        if !matches!(word.as_str(), "prelude" | "malformed" | "invalid") && run_clause.is_none() {
+            run_clause = Some((word.clone(), fpos));
+        }
         match word.as_str() {
+            "malformed" | "invalid" => {
+                if rejection.is_some() {
+                    return Err(ParseError::new(fpos, "a test expects one rejection"));
+                }
+                let stage = if word == "malformed" { Stage::Malformed } else { Stage::Invalid };
+                let text = cur.string("the rejected text")?;
+                let fragment = cur.string("the expected message fragment")?;
+                cur.expect_rparen(&format!("`({word} \"text\" \"message fragment\")`"))?;
+                rejection = Some((stage, text, fragment));
+            }
             "rules" => {
                 while !cur.at_rparen() {
                     let (r, rpos) = cur.atom("a rule name")?;
@@ -285,6 +397,19 @@ fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
         }
     }
     cur.bump()?;
+    if let Some((stage, text, fragment)) = rejection {
+        if let Some((word, wpos)) = run_clause {
+            return Err(ParseError::new(
+                wpos,
+                format!("a `{}` test has no `{word}`: its text never runs", stage.name()),
+            ));
+        }
+        if let Some((name, ppos)) = &prelude {
+            crate::prelude::Prelude::load(name).map_err(|e| ParseError::new(*ppos, format!("prelude {name}: {e}")))?;
+        }
+        let prelude = prelude.map(|(n, _)| n);
+        return Ok(Entry::Rejection(Rejection { name, pos, stage, text, fragment, prelude }));
+    }
     let Some((mut program, mut map)) = program else {
         return Err(ParseError::new(pos, format!("test {name:?} has no `(program ...)`")));
     };
@@ -309,7 +434,20 @@ fn parse_case(cur: &mut Cursor) -> Result<Case, ParseError> {
             format!("test {name:?} expects no outcome: add `(value ...)`, `(error ...)` or `(exhausted ...)`"),
         ));
     };
-    Ok(Case { name, pos, rules, fuel, depth, program, map, before, outcome, output, trace, spent })
+    Ok(Entry::Case(Box::new(Case {
+        name,
+        pos,
+        rules,
+        fuel,
+        depth,
+        program,
+        map,
+        before,
+        outcome,
+        output,
+        trace,
+        spent,
+    })))
 }
 
 /// All `.kont` files under `path` (a file or a directory), sorted.
@@ -332,4 +470,62 @@ pub fn collect_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(src: &str) -> Result<Script, ScriptError> {
+        Script::parse(Path::new("t.kont"), src)
+    }
+
+    fn failures(src: &str) -> Vec<String> {
+        let s = script(src).unwrap();
+        assert_eq!(s.rejections.len(), 1);
+        s.rejections[0].failures()
+    }
+
+    #[test]
+    fn a_rejection_passes_only_at_its_stage_with_its_message() {
+        // Right stage, message fragment found.
+        assert!(failures(r#"(test "t" (malformed "(+ 1" "1:5: expected `)`"))"#).is_empty());
+        assert!(failures(r#"(test "t" (invalid "(+ x 1)" "1:4: unbound variable `x`"))"#).is_empty());
+        // Wrong fragment.
+        let f = failures(r#"(test "t" (malformed "(+ 1" "1:1: expected `)`"))"#);
+        assert!(f.len() == 1 && f[0].contains("expected a message containing"), "{f:?}");
+        // Text the parser accepts, or rejects when the checks should.
+        let f = failures(r#"(test "t" (malformed "(+ 1 2)" "x"))"#);
+        assert!(f.len() == 1 && f[0].contains("it parsed"), "{f:?}");
+        let f = failures(r#"(test "t" (malformed "(+ x 2)" "unbound"))"#);
+        assert!(f.len() == 1 && f[0].contains("the static checks rejected it"), "{f:?}");
+        let f = failures(r#"(test "t" (invalid "(+ 1" "expected"))"#);
+        assert!(f.len() == 1 && f[0].contains("the parser rejected it"), "{f:?}");
+        let f = failures(r#"(test "t" (invalid "(+ 1 2)" "unbound"))"#);
+        assert!(f.len() == 1 && f[0].contains("they accepted it"), "{f:?}");
+    }
+
+    #[test]
+    fn the_prelude_is_in_scope_of_an_invalid_text() {
+        let src = r#"(test "t" (prelude "std") (invalid "(spawn (fn (_) 1))" "unbound"))"#;
+        let f = failures(src);
+        assert!(f.len() == 1 && f[0].contains("they accepted it"), "{f:?}");
+        assert!(failures(r#"(test "t" (prelude "std") (invalid "(spawn y)" "1:8: unbound variable `y`"))"#).is_empty());
+    }
+
+    #[test]
+    fn a_rejection_has_no_program_outcome_or_second_rejection() {
+        for src in [
+            r#"(test "t" (malformed "(" "x") (value 1))"#,
+            r#"(test "t" (program 1) (malformed "(" "x"))"#,
+            r#"(test "t" (rules E-Lit) (malformed "(" "x"))"#,
+            r#"(test "t" (malformed "(" "x") (invalid "y" "z"))"#,
+        ] {
+            assert!(script(src).is_err(), "{src}");
+        }
+        let e = script(r#"(test "t" (malformed "(" "x") (trace "a"))"#).unwrap_err();
+        assert!(e.to_string().contains("a `malformed` test has no `trace`"), "{e}");
+        let e = script(r#"(test "t" (invalid "(" "x")) (test "t" (program 1) (value 1))"#).unwrap_err();
+        assert!(e.to_string().contains("two tests named"), "{e}");
+    }
 }

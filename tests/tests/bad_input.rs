@@ -1,41 +1,28 @@
 //! Bad input never panics: malformed text and static errors are rejected with
-//! a location; runtime faults are typed, catchable errors raised at a node,
-//! which maps back to line:column.
+//! a location (the cases are data, in `corpus/bad-input.kont`); runtime
+//! faults are typed, catchable errors raised at a node, which maps back to
+//! line:column (kept here: scripts do not assert error sites).
 
+#![forbid(unsafe_code)]
+
+use kont_spec::script::{Script, Stage};
 use kont_spec::syntax::parse_program;
 use kont_spec::{check_program, Engine, Limits, Outcome, RunOptions};
+use kont_tests::root;
 use proptest::prelude::*;
 
-/// The parse error for `src`, as `line:col: message`.
-fn parse_error(src: &str) -> String {
-    parse_program(src).err().map(|e| e.to_string()).unwrap_or_else(|| panic!("{src:?} should not parse"))
-}
-
+/// Malformed and invalid texts are data: `corpus/bad-input.kont` holds them as
+/// `(malformed ...)` / `(invalid ...)` cases; here, that they are there and pass.
 #[test]
-fn malformed_text_is_rejected_with_a_location() {
-    assert_eq!(parse_error("(+ 1 2"), "1:7: expected `)` to close `(+ ...)`, found end of input");
-    assert_eq!(parse_error("(let ((x 1)) x))"), "1:16: unexpected text after the program's expression");
-    assert_eq!(parse_error("\"abc"), "1:1: unterminated string literal");
-    assert_eq!(parse_error("(if true 1)"), "1:1: `if` takes 3 argument(s), got 2");
-    assert_eq!(
-        parse_error("\n  (perform ping 1)"),
-        "2:12: `ping` is not an effect label (labels start with an upper-case letter)"
-    );
-    assert_eq!(
-        parse_error("99999999999999999999"),
-        "1:1: integer literal 99999999999999999999 does not fit in 64 bits"
-    );
-    assert_eq!(parse_error("(with-handler ((Ping (x x) x)) 1)"), "1:25: clause parameters must differ");
-    assert_eq!(parse_error(""), "1:1: empty program");
-    assert_eq!(parse_error(")"), "1:1: unexpected `)`");
-    assert_eq!(parse_error("(fn (x x) x)"), "1:8: parameter `x` appears twice");
-}
-
-#[test]
-fn unbound_variables_are_rejected_with_a_location() {
-    let (p, map) = parse_program("(let ((x 1))\n  (+ x y))").unwrap();
-    let e = check_program(&p).unwrap_err();
-    assert_eq!(e.render(Some(&map)), "2:8: unbound variable `y`");
+fn malformed_and_invalid_texts_are_rejected_with_a_location() {
+    let s = Script::load(&root().join("corpus/bad-input.kont")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.cases.is_empty(), "bad-input.kont holds rejections only");
+    let count = |stage| s.rejections.iter().filter(|r| r.stage == stage).count();
+    assert!(count(Stage::Malformed) >= 10, "malformed cases: {}", count(Stage::Malformed));
+    assert!(count(Stage::Invalid) >= 3, "invalid cases: {}", count(Stage::Invalid));
+    for r in &s.rejections {
+        assert_eq!(r.failures(), Vec::<String>::new(), "{:?}", r.name);
+    }
 }
 
 /// Run `src` on the reference; the uncaught error's tag and `line:col`.

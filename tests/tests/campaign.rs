@@ -1,6 +1,8 @@
 //! CI's bounded difftest campaign: a fixed seed, and a fresh random seed
 //! (printed, so any failure reproduces with `kont difftest --seed S`).
 
+#![forbid(unsafe_code)]
+
 use kont_difftest::campaign::{self, Config, Report};
 
 fn campaign(seed: u64, cases: u64) -> Report {
@@ -27,9 +29,18 @@ fn fixed_seed_campaign_finds_no_mismatch_and_hits_every_rule() {
     eprintln!("fixed seed 20261123: {} programs, {:.0} programs/s", r.counts.run, r.programs_per_second());
     assert_clean(&r);
     assert_eq!(r.counts.run, 20_000);
-    let unhit: Vec<&str> = r.unhit().iter().map(|r| r.name()).collect();
-    assert!(unhit.is_empty(), "rules no program fired: {unhit:?}");
+    // Each engine on its own: a rule one engine fires does not cover another.
+    for (engine, unhit) in r.unhit() {
+        let unhit: Vec<&str> = unhit.iter().map(|r| r.name()).collect();
+        let expected: &[&str] = if engine == "vm-prelude" { VM_PRELUDE_UNREACHABLE } else { &[] };
+        assert_eq!(unhit, expected, "rules {engine} never fired");
+    }
 }
+
+/// The rules `vm-prelude` cannot fire: it runs only the programs with the
+/// standard prelude, which are single runs (K-Stale needs a value of another
+/// run) under a generous depth limit (R-Depth).
+const VM_PRELUDE_UNREACHABLE: &[&str] = &["K-Stale", "R-Depth"];
 
 #[test]
 fn random_seed_campaign_finds_no_mismatch() {

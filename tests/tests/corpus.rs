@@ -3,6 +3,8 @@
 //! and they agree on outcome, output, trace and (where both count it
 //! exactly) fuel.
 
+#![forbid(unsafe_code)]
+
 use kont_difftest::corpus;
 use kont_tests::root;
 
@@ -13,9 +15,8 @@ fn corpus_passes_on_both_engines_and_they_agree() {
     let mut failures = Vec::new();
     let mut total = 0;
     for s in &scripts {
-        for case in &s.cases {
+        for rep in corpus::run_script(s, &engines) {
             total += 1;
-            let rep = corpus::run_case(&s.path, case, &engines);
             if !rep.passed() {
                 failures.push(format!(
                     "{}:{} {}\n  {}",

@@ -4,6 +4,8 @@
 //!
 //! These run on the test harness's ordinary 2 MiB threads on purpose.
 
+#![forbid(unsafe_code)]
+
 use kont_spec::syntax::{parse_program, print_program};
 use kont_spec::{check_program, Engine, Limits, Outcome, Program, Resource, RunOptions, ValueView};
 

@@ -2,6 +2,8 @@
 //! one-shot and stale continuations, deep nesting without crashing, and the
 //! host seam of the production VM.
 
+#![forbid(unsafe_code)]
+
 use kont_spec::syntax::parse_program;
 use kont_spec::{Engine, Limits, Outcome, Resource, RunOptions, ValueView};
 

@@ -3,6 +3,8 @@
 //! programs. One test, run alone in its own binary, because an injected
 //! fault is process-wide.
 
+#![forbid(unsafe_code)]
+
 use kont_difftest::campaign::{self, Config};
 use kont_vm::faults::{self, Fault};
 

@@ -1,6 +1,8 @@
 //! The printer's output parses back to the same tree, and JSON round-trips,
 //! for generated trees of every form (property tests).
 
+#![forbid(unsafe_code)]
+
 use kont_spec::ast::*;
 use kont_spec::syntax::{parse_program, print_program};
 use proptest::prelude::*;

@@ -3,6 +3,8 @@
 //! its outcome, in the readable form. Both engines must produce exactly this.
 //! Review changes with `cargo insta review`.
 
+#![forbid(unsafe_code)]
+
 use std::fmt::Write;
 
 use kont_spec::syntax::parse_program;

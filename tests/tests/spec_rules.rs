@@ -1,6 +1,8 @@
 //! SPEC.md, the rule catalogue (`kont_spec::Rule`), the corpus citations and
 //! the rules the reference actually fires stay in step.
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeSet;
 
 use kont_difftest::corpus;

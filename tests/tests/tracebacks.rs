@@ -7,6 +7,8 @@
 //! the traceback rendered from the reference's trace.
 //! Review changes with `cargo insta review`.
 
+#![forbid(unsafe_code)]
+
 use kont_spec::prelude::Prelude;
 use kont_spec::syntax::parse_program;
 use kont_spec::traceback;

@@ -1,17 +1,11 @@
-//! Continuation objects and the boundaries they carry (SPEC.md §4.4).
-//!
-//! A continuation owns its whole suspended computation: the meta-continuation
-//! from the perform site (`inner`), the boundary that caught it (`outer`, the
-//! deep handler re-entered on reactivation) and its envelope, the ordered list
-//! of boundaries inside it. Nothing about it lives anywhere else.
-
-use std::cell::RefCell;
+//! Boundaries (SPEC.md §4.5): installed handlers, interceptors and observers,
+//! each with the scope id that is the live authority for its identity. A
+//! continuation's envelope is a list of them (`continuation.rs`).
 
 use kont_spec::ast::{HandlerExpr, InterceptExpr, InterceptKind, Label};
-use kont_spec::{BoundaryKind, ContId, NodeId, ScopeId};
+use kont_spec::{BoundaryKind, NodeId, ScopeId};
 
 use crate::env::Env;
-use crate::res::Kont;
 use crate::value::Value;
 
 /// An installed boundary: its scope id (the live authority for its identity)
@@ -54,31 +48,5 @@ impl<'p> Boundary<'p> {
             BoundaryData::Handler { h, .. } => h.accepts(label),
             BoundaryData::Intercept { x, .. } => x.matches(label),
         }
-    }
-}
-
-/// The suspended computation: resuming it with ρ̂ means `outer⟨inner(ρ̂)⟩`.
-pub struct ContBody<'p> {
-    pub inner: Kont<'p>,
-    pub outer: Option<Boundary<'p>>,
-    /// Boundaries inside the continuation, innermost first (`outer` last).
-    pub envelope: Vec<Boundary<'p>>,
-}
-
-/// A first-class continuation value. One-shot: its body is taken on use.
-pub struct ContObj<'p> {
-    pub id: ContId,
-    pub run: u64,
-    pub body: RefCell<Option<ContBody<'p>>>,
-}
-
-impl<'p> ContObj<'p> {
-    pub fn is_live(&self) -> bool {
-        self.body.borrow().is_some()
-    }
-
-    /// Consume the continuation (the one-shot rule).
-    pub fn take(&self) -> Option<ContBody<'p>> {
-        self.body.borrow_mut().take()
     }
 }
