@@ -4,8 +4,6 @@
 use kont_spec::ast::{HandlerExpr, InterceptExpr, Label, Prim, ResumeMode};
 use kont_spec::NodeId;
 
-use crate::faults::{self, Fault};
-
 pub type ProtoId = u32;
 pub type LabelId = u32;
 
@@ -188,20 +186,32 @@ pub struct HandlerDef<'p> {
     pub otherwise: Option<u32>,
     pub only: Option<Vec<LabelId>>,
     pub name: String,
-    /// Run natively (the standard prelude's own handler, natives enabled).
-    pub native: Option<crate::native::NativeKind>,
+    /// Run by a built-in instead of its clauses (the standard prelude's own
+    /// handler, natives enabled).
+    pub native: Option<Builtin>,
 }
+
+/// A built-in implementation the compiler chose for a handler: an opaque
+/// index here; what it is belongs to `native/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Builtin(pub u8);
 
 impl HandlerDef<'_> {
     /// The clause taking `label`, if the handler takes part (SPEC.md §5.4).
     #[inline]
     pub fn clause_for(&self, label: LabelId) -> Option<u32> {
-        let filter = self.only.as_ref().filter(|_| !faults::active(Fault::FilterIgnored));
-        if let Some(only) = filter {
+        if let Some(only) = &self.only {
             if !only.contains(&label) {
                 return None;
             }
         }
+        self.clause_ignoring_filter(label)
+    }
+
+    /// The clause for `label` as if there were no `:only` filter (the
+    /// `FilterIgnored` fault).
+    #[inline]
+    pub fn clause_ignoring_filter(&self, label: LabelId) -> Option<u32> {
         for &(l, i) in &self.clauses {
             if l == label {
                 return Some(i);
@@ -249,3 +259,6 @@ pub struct Code<'p> {
     /// The program body: group 0, member 0; its parameters are the inputs.
     pub main: ProtoId,
 }
+
+// The instruction loop reads one of these per step: keep it small.
+const _: [(); 32] = [(); std::mem::size_of::<Instr>()];

@@ -392,7 +392,7 @@ impl<'p> Compiler<'p> {
                     otherwise,
                     only,
                     name: h.display_name(),
-                    native: self.natives.get(&e.id).copied(),
+                    native: self.natives.get(&e.id).map(|k| k.builtin()),
                 });
                 let def = self.code.handlers.len() as u32 - 1;
                 self.emit(Op::WithHandler { def });

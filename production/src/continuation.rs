@@ -11,7 +11,14 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use kont_spec::ContId;
+use kont_spec::ast::ResumeMode;
+use kont_spec::errors;
+use kont_spec::{BoundaryKind, ContId, ErrorTag, Event, NodeId, Rule};
+
+use crate::faults::{self, Fault};
+use crate::fiber::{Boundary, Escape, EscapeKind, Frame, NONE};
+use crate::machine::{CallError, Flow, Machine};
+use crate::value::Value;
 
 /// The two ends of a detached fiber chain (OCaml 5 keeps the same pair).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,5 +113,265 @@ impl Drop for Continuation {
         if let Some(c) = self.chain.take() {
             self.graveyard.push(c);
         }
+    }
+}
+
+// ----- the continuation operations -----------------------------------------
+//
+// Every use checks the continuation (K-NotCont, K-Stale, K-OneShot) and
+// consumes it; reactivation relinks its chain under the resumer and
+// continues its head; `new-cont` builds an unstarted chain, under fresh
+// copies of an envelope's boundaries (K-Envelope).
+
+impl Machine<'_, '_> {
+    /// Continue the running fiber's top frame with a value or an error.
+    pub fn resume_top(&mut self, value: Option<Value>, throw: Option<(Value, NodeId)>) -> Flow {
+        match self.frames.pop() {
+            Some(Frame::Code(s)) => {
+                self.restore(s);
+                match throw {
+                    Some((err, at)) => self.raise(err, at),
+                    None => {
+                        self.stack.push(value.expect("a value"));
+                        Flow::Continue(())
+                    }
+                }
+            }
+            // [K-Start]
+            Some(Frame::Start { func, node }) => {
+                self.rule(Rule::KStart);
+                match throw {
+                    Some((err, at)) => self.raise_here(err, at),
+                    // A host function starts host code (new-cont checked that it is callable).
+                    None if matches!(func, Value::Host(_)) => {
+                        let Value::Host(h) = &func else { unreachable!() };
+                        match h.call(vec![value.expect("a value")]) {
+                            Some(frame) => self.resume_host(frame, crate::host::HostInput::Value(Value::Unit)),
+                            None => {
+                                self.rule(Rule::ECallNotFn);
+                                let err = Value::error(ErrorTag::NotAFunction.name(), func.clone());
+                                self.emit(|m| Event::Raise { error: m.view(&err), site: node });
+                                self.raise_here(err, node)
+                            }
+                        }
+                    }
+                    // `new-cont` checked the function, so only a limit can stop it.
+                    None => match self.callee(func, 1, node) {
+                        Ok((proto, env)) => {
+                            let ret = self.stack.len() as u32;
+                            self.stack.push(value.expect("a value"));
+                            self.start_function(proto, env, 1, ret);
+                            Flow::Continue(())
+                        }
+                        Err(CallError::Exit(exit)) => Flow::Break(exit),
+                        Err(CallError::Raise(err, at)) => {
+                            self.emit(|m| Event::Raise { error: m.view(&err), site: at });
+                            self.raise_here(err, at)
+                        }
+                    },
+                }
+            }
+            Some(Frame::Host(h)) => {
+                let input = match throw {
+                    Some((err, at)) => crate::host::HostInput::Throw(err, at),
+                    None => crate::host::HostInput::Value(value.expect("a value")),
+                };
+                self.resume_host(h, input)
+            }
+            _ => unreachable!("a suspended fiber's top frame is code, a start or host code"),
+        }
+    }
+
+    /// Reactivation: relink `chain` under the running fiber and continue its
+    /// head with `value` (or raise it there, when `throw_site` is given).
+    /// O(1): one parent pointer, one fiber switch.
+    pub fn reactivate(&mut self, chain: Chain, value: Value, throw_site: Option<NodeId>) -> Flow {
+        self.fibers.set_parent(chain.last, self.cur());
+        if faults::active(Fault::ResumeLosesInterceptor) || faults::active(Fault::ShallowHandler) {
+            self.inject_reactivation_fault(chain);
+        }
+        self.switch(chain.head);
+        match throw_site {
+            Some(at) => self.resume_top(None, Some((value, at))),
+            None => self.resume_top(Some(value), None),
+        }
+    }
+
+    /// The checks of every continuation use, in order: [K-NotCont], [K-Stale],
+    /// [K-OneShot]; a failed check gives its rule and the error to raise.
+    pub fn cont_check(&self, k: &Value) -> Result<Rc<Continuation>, (Rule, Value)> {
+        match k {
+            Value::Cont(c) if c.run != self.run => Err((Rule::KStale, Value::error(ErrorTag::Stale.name(), k.clone()))),
+            Value::Cont(c) if !c.is_live() => Err((Rule::KOneShot, Value::error(ErrorTag::OneShot.name(), k.clone()))),
+            Value::Cont(c) => Ok(c.clone()),
+            other => Err((Rule::KNotCont, Value::error(ErrorTag::NotAContinuation.name(), other.clone()))),
+        }
+    }
+
+    /// `cont_check` for code: a failed check raises in the running function.
+    pub fn check_cont(&mut self, k: &Value, node: NodeId) -> Result<Rc<Continuation>, Flow> {
+        self.cont_check(k).map_err(|(rule, err)| {
+            self.rule(rule);
+            self.fail_value(err, node)
+        })
+    }
+
+    /// `resume`, `resume-throw`, `transfer`, `transfer-throw`.
+    pub fn resume_form(&mut self, mode: ResumeMode, throw: bool, k: Value, v: Value, node: NodeId) -> Flow {
+        let c = match self.check_cont(&k, node) {
+            Ok(c) => c,
+            Err(flow) => return flow,
+        };
+        if throw && !v.is_error() {
+            self.rule(Rule::XNotError);
+            let form = if mode == ResumeMode::Resume { "resume-throw" } else { "transfer-throw" };
+            return self.type_error(form, "an error value", &v, node);
+        }
+        let chain = if faults::active(Fault::OneShotNotEnforced) { c.peek() } else { c.take() }.expect("checked live");
+        let mode = if faults::active(Fault::TransferKeepsClause) { ResumeMode::Resume } else { mode };
+        match mode {
+            // [K-Resume] [K-ResumeThrow]
+            ResumeMode::Resume => {
+                self.rule(if throw { Rule::KResumeThrow } else { Rule::KResume });
+                self.emit(|m| Event::Resume { k: c.id, mode, throw, value: m.view(&v) });
+                let me = self.save();
+                self.frames.push(me);
+                self.reactivate(chain, v, throw.then_some(node))
+            }
+            ResumeMode::Transfer => {
+                self.escape(Escape { kind: EscapeKind::Transfer { k: c.id, chain, throw, value: v }, site: node })
+            }
+        }
+    }
+
+    /// `pass`: consume k and escape to the clause activation ([K-Pass]).
+    pub fn pass_form(&mut self, k: Value, effect: Option<Value>, node: NodeId) -> Flow {
+        let c = match self.check_cont(&k, node) {
+            Ok(c) => c,
+            Err(flow) => return flow,
+        };
+        if let Some(e) = &effect {
+            if e.effect_parts().is_none() {
+                self.rule(Rule::DNotEffect);
+                return self.type_error("pass", "an effect", e, node);
+            }
+        }
+        let chain = if faults::active(Fault::OneShotNotEnforced) { c.peek() } else { c.take() }.expect("checked live");
+        self.escape(Escape { kind: EscapeKind::Pass { k: c.id, chain, effect }, site: node })
+    }
+
+    /// `(new-cont f [k0])`: [K-NewCont], and [K-Envelope] with `k0`.
+    pub fn new_cont(&mut self, f: Value, k0: Option<Value>, node: NodeId) -> Flow {
+        match &f {
+            Value::Fn(i, env) => {
+                let proto = self.code.groups[env.group as usize].protos[*i as usize];
+                let n = self.code.protos[proto as usize].nparams;
+                if n != 1 {
+                    self.rule(Rule::ECallArity);
+                    return self.fail(errors::arity(n as usize, 1), node);
+                }
+            }
+            Value::Host(h) if h.callable() => {}
+            _ => {
+                self.rule(Rule::ECallNotFn);
+                let err = Value::error(ErrorTag::NotAFunction.name(), f);
+                return self.fail_value(err, node);
+            }
+        }
+        let k0 = match &k0 {
+            Some(k) => match self.check_cont(k, node) {
+                Ok(c) => Some(c),
+                Err(flow) => return flow,
+            },
+            None => None,
+        };
+        let k = self.make_cont(f, k0.as_ref(), node)?;
+        self.stack.push(Value::Cont(k));
+        Flow::Continue(())
+    }
+
+    /// [K-Envelope] for a native scheduler's spawn: `(new-cont f k0)` with
+    /// both already checked.
+    pub fn envelope_cont(&mut self, f: Value, k0: &Rc<Continuation>, node: NodeId) -> Flow<Rc<Continuation>> {
+        self.make_cont(f, Some(k0), node)
+    }
+
+    /// A fresh unstarted continuation of `f`, under copies of `k0`'s boundaries.
+    pub fn make_cont(&mut self, f: Value, k0: Option<&Rc<Continuation>>, node: NodeId) -> Flow<Rc<Continuation>> {
+        // The boundaries of k0's chain, innermost first.
+        let mut source: Vec<Boundary> = Vec::new();
+        if let Some(c) = k0 {
+            self.rule(Rule::KEnvelope);
+            let chain = c.peek().expect("checked live");
+            let mut x = chain.head;
+            loop {
+                let b = self.fibers.boundary(x);
+                if !matches!(b, Boundary::None) {
+                    source.push(b.clone());
+                }
+                if x == chain.last {
+                    break;
+                }
+                x = self.fibers.parent(x);
+            }
+        }
+        self.rule(Rule::KNewCont);
+        // Fresh installations of the same boundaries, innermost first.
+        let mut copies = Vec::with_capacity(source.len());
+        for b in source {
+            let scope = self.new_scope();
+            self.rule(Rule::BInstall);
+            let (copy, kind, name, from) = match b {
+                Boundary::Handler { scope: from, def, env, native } => {
+                    let name = self.code.handlers[def as usize].name.clone();
+                    (Boundary::Handler { scope, def, env, native }, BoundaryKind::Handler, name, from)
+                }
+                Boundary::Intercept { scope: from, def, func } => {
+                    let kind = if self.code.intercepts[def as usize].observe {
+                        BoundaryKind::Observe
+                    } else {
+                        BoundaryKind::Intercept
+                    };
+                    (Boundary::Intercept { scope, def, func }, kind, kind.name().to_string(), from)
+                }
+                Boundary::Host { scope: from, host } => {
+                    let (kind, name) = (host.kind(), host.name());
+                    (Boundary::Host { scope, host }, kind, name, from)
+                }
+                Boundary::None => unreachable!(),
+            };
+            self.emit(|_| Event::Install { scope, kind, name, copy_of: Some(from) });
+            copies.push(copy);
+        }
+        let scopes: Vec<u32> = copies.iter().filter_map(Boundary::scope).collect();
+        // Build the chain outermost first, so each fiber's parent exists.
+        let mut parent = NONE;
+        let mut last = NONE;
+        if copies.is_empty() {
+            copies.push(Boundary::None);
+        }
+        let mut head = NONE;
+        for b in copies.into_iter().rev() {
+            let id = self.alloc_fiber(parent, b)?;
+            if last == NONE {
+                last = id;
+            }
+            parent = id;
+            head = id;
+        }
+        self.fibers.push_frame(head, Frame::Start { func: f, node });
+        let id = self.new_cont_id();
+        self.emit(|_| Event::NewCont { k: id, envelope: scopes });
+        Flow::Continue(Rc::new(Continuation::new(id, self.run, Chain { head, last }, self.fibers.graveyard().clone())))
+    }
+
+    /// [K-Transfer] [K-TransferThrow] at a clause activation (also a native
+    /// clause's): continue continuation `k` (its `chain`) with `value`, or
+    /// raise it there when `throw_site` is given.
+    pub fn transfer(&mut self, k: u32, chain: Chain, value: Value, throw_site: Option<NodeId>) -> Flow {
+        let throw = throw_site.is_some();
+        self.rule(if throw { Rule::KTransferThrow } else { Rule::KTransfer });
+        self.emit(|m| Event::Resume { k, mode: ResumeMode::Transfer, throw, value: m.view(&value) });
+        self.reactivate(chain, value, throw_site)
     }
 }

@@ -3,16 +3,14 @@
 //! (X-Catch, the finally rules, B-Unwind, C-Raise, I-Raise) and escaping to
 //! the nearest clause activation (K-Transfer, K-Pass, K-Outside).
 
-use kont_spec::ast::ResumeMode;
 use kont_spec::errors;
 use kont_spec::{Event, NodeId, Rule};
 
 use crate::code::LabelId;
-use crate::continuation::Chain;
 use crate::faults::{self, Fault};
 use crate::fiber::{Completion, Dispatch, Escape, EscapeKind, Frame, TryPhase, NONE};
 use crate::host::{HostInput, HOST_SITE};
-use crate::machine::{Flow, Machine, Stop};
+use crate::machine::{Exit, Flow, Machine};
 use crate::value::Value;
 
 /// What reached a frame from above when the running function stopped.
@@ -30,7 +28,7 @@ impl Machine<'_, '_> {
                 Some(Frame::Code(s)) => {
                     self.restore(s);
                     self.stack.push(v);
-                    return Ok(());
+                    return Flow::Continue(());
                 }
                 // [C-Return]
                 Some(Frame::Activation { d, scope, .. }) => {
@@ -46,12 +44,12 @@ impl Machine<'_, '_> {
                 }
                 // The fiber is done: [B-Return] passes the value to its parent.
                 None => {
-                    if self.arena[self.cur as usize].boundary.scope().is_some() {
+                    if self.fibers.boundary(self.cur()).scope().is_some() {
                         self.rule(Rule::BReturn);
                     }
-                    let parent = self.arena[self.cur as usize].parent;
+                    let parent = self.fibers.parent(self.cur());
                     if parent == NONE {
-                        return Err(Stop::Value(v));
+                        return Flow::Break(Exit::Finished(v));
                     }
                     self.leave_fiber(parent);
                 }
@@ -61,7 +59,7 @@ impl Machine<'_, '_> {
 
     /// The running fiber is empty: free it and continue in `parent`.
     pub fn leave_fiber(&mut self, parent: u32) {
-        let done = self.cur;
+        let done = self.cur();
         self.switch(parent);
         self.free_fiber(done);
     }
@@ -97,7 +95,7 @@ impl Machine<'_, '_> {
                 // The running function's own try frames come first.
                 if let Some(Frame::Try { .. } | Frame::Finally { .. }) = self.frames.last() {
                     match self.try_unwind(u)? {
-                        None => return Ok(()),
+                        None => return Flow::Continue(()),
                         Some(rest) => {
                             u = rest;
                             continue;
@@ -161,19 +159,17 @@ impl Machine<'_, '_> {
                 Some(Frame::Start { .. }) => {}
                 None => {
                     // [B-Unwind]
-                    if let (Some(scope), Unwinding::Error(err, _)) =
-                        (self.arena[self.cur as usize].boundary.scope(), &u)
-                    {
+                    if let (Some(scope), Unwinding::Error(err, _)) = (self.fibers.boundary(self.cur()).scope(), &u) {
                         self.rule(Rule::BUnwind);
                         self.emit(|m| Event::Unwind { scope, error: m.view(err) });
                     }
-                    let parent = self.arena[self.cur as usize].parent;
+                    let parent = self.fibers.parent(self.cur());
                     if parent == NONE {
-                        return Err(match u {
-                            Unwinding::Error(err, at) => Stop::Error(err, at),
+                        return Flow::Break(match u {
+                            Unwinding::Error(err, at) => Exit::Failed(err, at),
                             Unwinding::Escape(esc) => {
                                 let (err, at) = self.outside(esc);
-                                Stop::Error(err, at)
+                                Exit::Failed(err, at)
                             }
                         });
                     }
@@ -193,7 +189,7 @@ impl Machine<'_, '_> {
 
     /// The top frame is a try frame of the running function. `Ok(None)`: the
     /// function continues (in a catch or finally); `Ok(Some(u))`: keep unwinding.
-    fn try_unwind(&mut self, u: Unwinding) -> Result<Option<Unwinding>, Stop> {
+    fn try_unwind(&mut self, u: Unwinding) -> Flow<Option<Unwinding>> {
         match self.frames.pop() {
             Some(Frame::Try { def, sp, phase }) => {
                 let t = &self.code.tries[def as usize];
@@ -209,12 +205,12 @@ impl Machine<'_, '_> {
                         }
                         self.stack.push(err);
                         self.pc = pc;
-                        Ok(None)
+                        Flow::Continue(None)
                     }
                     (Unwinding::Error(err, at), _, _)
                         if t.finally_pc.is_some() && faults::active(Fault::FinallySkippedOnThrow) =>
                     {
-                        Ok(Some(Unwinding::Error(err, at)))
+                        Flow::Continue(Some(Unwinding::Error(err, at)))
                     }
                     (u, _, _) if t.finally_pc.is_some() => {
                         self.stack.truncate(sp as usize);
@@ -223,13 +219,13 @@ impl Machine<'_, '_> {
                             Unwinding::Escape(esc) => Completion::Escape(Box::new(esc)),
                         };
                         self.start_finally(def, c);
-                        Ok(None)
+                        Flow::Continue(None)
                     }
-                    (u, _, _) => Ok(Some(u)),
+                    (u, _, _) => Flow::Continue(Some(u)),
                 }
             }
             // The finally code itself raised or escaped: that replaces its completion.
-            Some(Frame::Finally { .. }) => Ok(Some(u)),
+            Some(Frame::Finally { .. }) => Flow::Continue(Some(u)),
             _ => unreachable!("called with a try frame on top"),
         }
     }
@@ -253,7 +249,7 @@ impl Machine<'_, '_> {
             Completion::Value(v) => {
                 self.stack.push(v);
                 self.pc = self.code.tries[def as usize].after_pc;
-                Ok(())
+                Flow::Continue(())
             }
             Completion::Error(err, at) => self.raise(err, at),
             Completion::Escape(esc) => self.unwind(Unwinding::Escape(*esc), true),
@@ -277,32 +273,6 @@ impl Machine<'_, '_> {
                 self.emit(|m| Event::Pass { dispatch: d, scope, k, effect: m.effect_view(label, &payload) });
                 self.dispatch(Dispatch { d, label, payload, site, chain: Some(chain) })
             }
-        }
-    }
-
-    /// [K-Transfer] [K-TransferThrow] at a clause activation (also a native
-    /// clause's): continue continuation `k` (its `chain`) with `value`, or
-    /// raise it there when `throw_site` is given.
-    pub fn transfer(&mut self, k: u32, chain: Chain, value: Value, throw_site: Option<NodeId>) -> Flow {
-        let throw = throw_site.is_some();
-        self.rule(if throw { Rule::KTransferThrow } else { Rule::KTransfer });
-        self.emit(|m| Event::Resume { k, mode: ResumeMode::Transfer, throw, value: m.view(&value) });
-        self.reactivate(chain, value, throw_site)
-    }
-
-    /// `PassNotifiesTwice`: report the observers inside `chain` again.
-    fn observers_again(&mut self, d: u32, chain: Chain) {
-        let mut x = chain.head;
-        loop {
-            if let crate::fiber::Boundary::Intercept { scope, def, .. } = self.arena[x as usize].boundary {
-                if self.code.intercepts[def as usize].observe {
-                    self.emit(|_| Event::Observe { dispatch: d, scope });
-                }
-            }
-            if x == chain.last {
-                break;
-            }
-            x = self.arena[x as usize].parent;
         }
     }
 

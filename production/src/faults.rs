@@ -65,3 +65,47 @@ pub fn active(f: Fault) -> bool {
 pub fn active(_: Fault) -> bool {
     false
 }
+
+// ----- the injectors: where each VM fault changes the machine ---------------
+
+use crate::continuation::Chain;
+use crate::fiber::Boundary;
+use crate::machine::Machine;
+use kont_spec::Event;
+
+impl Machine<'_, '_> {
+    pub fn inject_reactivation_fault(&mut self, chain: Chain) {
+        if active(Fault::ShallowHandler) {
+            if let Boundary::Handler { .. } = *self.fibers.boundary(chain.last) {
+                *self.fibers.boundary_mut(chain.last) = Boundary::None;
+            }
+            return;
+        }
+        let mut x = chain.head;
+        loop {
+            if let Boundary::Intercept { .. } = *self.fibers.boundary(x) {
+                *self.fibers.boundary_mut(x) = Boundary::None;
+            }
+            if x == chain.last {
+                break;
+            }
+            x = self.fibers.parent(x);
+        }
+    }
+
+    /// `PassNotifiesTwice`: report the observers inside `chain` again.
+    pub fn observers_again(&mut self, d: u32, chain: Chain) {
+        let mut x = chain.head;
+        loop {
+            if let crate::fiber::Boundary::Intercept { scope, def, .. } = *self.fibers.boundary(x) {
+                if self.code.intercepts[def as usize].observe {
+                    self.emit(|_| Event::Observe { dispatch: d, scope });
+                }
+            }
+            if x == chain.last {
+                break;
+            }
+            x = self.fibers.parent(x);
+        }
+    }
+}

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use kont_spec::{NodeId, ScopeId};
 
 use crate::code::{LabelId, ProtoId};
-use crate::continuation::Chain;
+use crate::continuation::{Chain, Graveyard};
 use crate::host::HostFrame;
 use crate::value::{Env, Value};
 
@@ -52,11 +52,12 @@ impl Boundary {
     }
 }
 
-pub struct Fiber {
-    pub frames: Vec<Frame>,
-    pub stack: Vec<Value>,
-    pub parent: u32,
-    pub boundary: Boundary,
+/// A segment of the stack (see `Fibers`).
+struct Fiber {
+    frames: Vec<Frame>,
+    stack: Vec<Value>,
+    parent: u32,
+    boundary: Boundary,
 }
 
 /// A suspended function activation: where it is and what it sees.
@@ -131,3 +132,146 @@ pub enum Frame {
     /// Host code (see `host.rs`).
     Host(Box<dyn HostFrame>),
 }
+
+/// The fiber arena. The running fiber's frames and values live in the
+/// machine's registers (`Machine::frames`, `Machine::stack`) for speed, so
+/// its slot here is stale until `commit` puts them back; reads of a fiber's
+/// frames check that it is not that stale slot. Fibers are allocated and
+/// freed here, and abandoned continuations queue their chains in the
+/// graveyard for the machine to free.
+pub struct Fibers {
+    slots: Vec<Fiber>,
+    free: Vec<u32>,
+    live: u32,
+    /// The running fiber.
+    cur: u32,
+    /// Whether the running fiber's frames are back in its slot.
+    committed: bool,
+    graveyard: Rc<Graveyard>,
+}
+
+impl Default for Fibers {
+    fn default() -> Self {
+        Fibers {
+            slots: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            cur: NONE,
+            committed: true,
+            graveyard: Rc::new(Graveyard::default()),
+        }
+    }
+}
+
+impl Fibers {
+    /// The running fiber.
+    #[inline]
+    pub fn running(&self) -> u32 {
+        self.cur
+    }
+
+    /// Fibers allocated and not freed.
+    #[inline]
+    pub fn live(&self) -> u32 {
+        self.live
+    }
+
+    /// Arena size: a bound on any chain's length.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn graveyard(&self) -> &Rc<Graveyard> {
+        &self.graveyard
+    }
+
+    #[inline]
+    pub fn parent(&self, id: u32) -> u32 {
+        self.slots[id as usize].parent
+    }
+
+    #[inline]
+    pub fn set_parent(&mut self, id: u32, parent: u32) {
+        self.slots[id as usize].parent = parent;
+    }
+
+    #[inline]
+    pub fn boundary(&self, id: u32) -> &Boundary {
+        &self.slots[id as usize].boundary
+    }
+
+    /// For fault injection only: boundaries never change otherwise.
+    pub fn boundary_mut(&mut self, id: u32) -> &mut Boundary {
+        &mut self.slots[id as usize].boundary
+    }
+
+    /// The frames of fiber `id`, which must not be the running fiber's stale slot.
+    pub fn frames(&self, id: u32) -> &[Frame] {
+        assert!(id != self.cur || self.committed, "the running fiber's frames are in the registers");
+        &self.slots[id as usize].frames
+    }
+
+    /// Push a frame on suspended fiber `id` (an unstarted continuation's entry).
+    pub fn push_frame(&mut self, id: u32, frame: Frame) {
+        assert!(id != self.cur || self.committed, "the running fiber's frames are in the registers");
+        self.slots[id as usize].frames.push(frame);
+    }
+
+    /// A fresh fiber under `parent` with `boundary` at its base.
+    pub fn alloc(&mut self, parent: u32, boundary: Boundary) -> u32 {
+        self.live += 1;
+        match self.free.pop() {
+            Some(id) => {
+                let f = &mut self.slots[id as usize];
+                f.parent = parent;
+                f.boundary = boundary;
+                id
+            }
+            None => {
+                // Most fibers suspend with one frame and few values; start small.
+                let (frames, stack) = (Vec::with_capacity(1), Vec::with_capacity(1));
+                self.slots.push(Fiber { frames, stack, parent, boundary });
+                self.slots.len() as u32 - 1
+            }
+        }
+    }
+
+    /// Release fiber `id` (not the running one); its boundary is returned.
+    pub fn free(&mut self, id: u32) -> Boundary {
+        assert!(id != self.cur || self.committed, "the running fiber is not freed");
+        let f = &mut self.slots[id as usize];
+        // Cleared in place: a reused fiber keeps its capacity. Dropping may
+        // release continuations, which only queue their chains.
+        f.frames.clear();
+        f.stack.clear();
+        f.parent = NONE;
+        let old = std::mem::replace(&mut f.boundary, Boundary::None);
+        self.free.push(id);
+        self.live -= 1;
+        old
+    }
+
+    /// Put the running fiber's frames and values back in its slot.
+    #[inline]
+    pub fn commit(&mut self, frames: &mut Vec<Frame>, stack: &mut Vec<Value>) {
+        debug_assert!(!self.committed, "committed twice");
+        let f = &mut self.slots[self.cur as usize];
+        std::mem::swap(&mut f.frames, frames);
+        std::mem::swap(&mut f.stack, stack);
+        self.committed = true;
+    }
+
+    /// Make `id` the running fiber: its frames and values move to the registers.
+    #[inline]
+    pub fn enter(&mut self, id: u32, frames: &mut Vec<Frame>, stack: &mut Vec<Value>) {
+        debug_assert!(self.committed, "the running fiber must be committed first");
+        self.cur = id;
+        let f = &mut self.slots[id as usize];
+        std::mem::swap(&mut f.frames, frames);
+        std::mem::swap(&mut f.stack, stack);
+        self.committed = false;
+    }
+}
+
+// Every suspended activation is one of these.
+const _: [(); 40] = [(); std::mem::size_of::<Frame>()];

@@ -16,6 +16,7 @@ mod dispatch;
 pub mod faults;
 mod fiber;
 pub mod host;
+mod install;
 mod machine;
 mod native;
 mod prim;
@@ -31,7 +32,7 @@ pub use continuation::Continuation;
 pub use value::Value;
 
 use fiber::{Boundary, NONE};
-use machine::{Machine, Stop};
+use machine::{Exit, Flow, Machine};
 
 /// Each run gets a fresh identity; continuations and cells carry it.
 static RUNS: AtomicU32 = AtomicU32::new(1);
@@ -71,8 +72,8 @@ impl Vm {
         let run = next_run();
         let mut m = Machine::new(code, run, limits.fuel, limits.depth, options.trace, count);
         let stop = match m.alloc_fiber(NONE, Boundary::None) {
-            Err(stop) => stop,
-            Ok(root) => {
+            Flow::Break(exit) => exit,
+            Flow::Continue(root) => {
                 m.enter(root);
                 let argc = inputs.len() as u32;
                 m.stack.extend(inputs);
@@ -82,10 +83,10 @@ impl Vm {
             }
         };
         let (outcome, value) = match stop {
-            Stop::Value(v) => (Outcome::Value { value: m.view(&v) }, Some(v)),
-            Stop::Error(e, site) => (Outcome::Error { error: m.view(&e), site }, None),
-            Stop::Exhausted(resource) => (Outcome::Exhausted { resource }, None),
-            Stop::Host => unreachable!("the trampoline runs host code"),
+            Exit::Finished(v) => (Outcome::Value { value: m.view(&v) }, Some(v)),
+            Exit::Failed(e, site) => (Outcome::Error { error: m.view(&e), site }, None),
+            Exit::Exhausted(resource) => (Outcome::Exhausted { resource }, None),
+            Exit::RunHost => unreachable!("the trampoline runs host code"),
         };
         let steps = m.steps();
         let result = RunResult {

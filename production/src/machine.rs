@@ -11,43 +11,41 @@ use kont_spec::{ErrorTag, Event, NodeId, Resource, Rule, RuleCounts, ValueView};
 use kont_spec::ast::Prim;
 
 use crate::code::{Arg, Code, Instr, Op, ProtoId};
-use crate::continuation::Graveyard;
-use crate::fiber::{Boundary, Fiber, Frame, Saved, TryPhase, NONE};
+use crate::fiber::{Boundary, Fibers, Frame, Saved, TryPhase};
 use crate::value::{CellRef, Env, Value};
 
-/// Why the instruction loop stopped.
-pub enum Stop {
-    /// The run ended with a value.
-    Value(Value),
-    /// The run ended with an uncaught error.
-    Error(Value, NodeId),
+/// Why the machine leaves its instruction loop.
+pub enum Exit {
+    /// The run finished with a value.
+    Finished(Value),
+    /// The run failed: an uncaught error, raised at a node.
+    Failed(Value, NodeId),
     /// The run ran out of a resource.
     Exhausted(Resource),
-    /// Not an end: host code is ready to run (`Machine::pending_host`); the
-    /// trampoline in `execute` runs it, so host frames never nest on the
-    /// native stack however deep their chains are.
-    Host,
+    /// Not an end: host code is queued (`Machine::pending_host`); the
+    /// trampoline in `execute` runs it, then the loop goes on, so host frames
+    /// never nest on the native stack however deep their chains are.
+    RunHost,
 }
 
-/// `Err(stop)` leaves the instruction loop; `Ok(())` goes on with the next instruction.
-pub type Flow = Result<(), Stop>;
+/// What every step of the machine says: `Continue` with the next
+/// instruction (and a result, for helpers), or `Break` out of the loop with
+/// why. `?` propagates a break.
+pub type Flow<T = ()> = std::ops::ControlFlow<Exit, T>;
 
 /// Why a function could not be started.
 pub enum CallError {
     /// An error value to raise at a node.
     Raise(Value, NodeId),
     /// A limit ended the run.
-    Stop(Stop),
+    Exit(Exit),
 }
 
 pub struct Machine<'c, 'p> {
     pub code: &'c Code<'p>,
     pub run: u32,
-    pub arena: Vec<Fiber>,
-    free: Vec<u32>,
-    pub live_fibers: u32,
-    /// The running fiber; its frames and values are in `frames` and `stack`.
-    pub cur: u32,
+    /// The fiber arena; the running fiber's frames and values are in `frames` and `stack`.
+    pub fibers: Fibers,
     pub frames: Vec<Frame>,
     pub stack: Vec<Value>,
     // The running function.
@@ -71,10 +69,9 @@ pub struct Machine<'c, 'p> {
     freed_scope: Option<u32>,
     dispatches: u32,
     conts: u32,
-    pub graveyard: Rc<Graveyard>,
     /// A native handler was installed (SPEC.md §13.6: fuel is then not the spec's count).
     pub natives_used: bool,
-    /// Host code to run next, and what it receives (see `Stop::Host`).
+    /// Host code to run next, and what it receives (see `Exit::RunHost`).
     pub pending_host: Option<(Box<dyn crate::host::HostFrame>, crate::host::HostInput)>,
     /// Host sites seen while tracing (`file:line`), by `HOST_SITE_BASE + index`.
     pub host_sites: Vec<String>,
@@ -87,10 +84,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         Machine {
             code,
             run,
-            arena: Vec::new(),
-            free: Vec::new(),
-            live_fibers: 0,
-            cur: NONE,
+            fibers: Fibers::default(),
             frames: Vec::new(),
             stack: Vec::new(),
             instrs: &[],
@@ -110,7 +104,6 @@ impl<'c, 'p> Machine<'c, 'p> {
             freed_scope: None,
             dispatches: 0,
             conts: 0,
-            graveyard: Rc::new(Graveyard::default()),
             natives_used: false,
             pending_host: None,
             host_sites: Vec::new(),
@@ -135,15 +128,15 @@ impl<'c, 'p> Machine<'c, 'p> {
         if self.fuel < n {
             self.fuel = 0;
             self.rule(Rule::RFuel);
-            return Err(Stop::Exhausted(Resource::Fuel));
+            return Flow::Break(Exit::Exhausted(Resource::Fuel));
         }
         self.fuel -= n;
-        Ok(())
+        Flow::Continue(())
     }
 
     /// Whether one more frame or fiber would pass the depth limit (R-Depth).
     pub fn at_depth_limit(&self) -> bool {
-        self.live_fibers as usize + self.frames.len() >= self.max_depth as usize
+        self.fibers.live() as usize + self.frames.len() >= self.max_depth as usize
     }
 
     /// Fuel spent so far.
@@ -195,51 +188,29 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     // ----- fibers ---------------------------------------------------------
 
-    pub fn alloc_fiber(&mut self, parent: u32, boundary: Boundary) -> Result<u32, Stop> {
-        if !self.graveyard.is_empty() {
+    pub fn alloc_fiber(&mut self, parent: u32, boundary: Boundary) -> Flow<u32> {
+        if !self.fibers.graveyard().is_empty() {
             self.bury();
         }
-        if self.live_fibers as usize + self.frames.len() >= self.max_depth as usize {
+        if self.at_depth_limit() {
             self.rule(Rule::RDepth);
-            return Err(Stop::Exhausted(Resource::Depth));
+            return Flow::Break(Exit::Exhausted(Resource::Depth));
         }
-        self.live_fibers += 1;
-        Ok(match self.free.pop() {
-            Some(id) => {
-                let f = &mut self.arena[id as usize];
-                f.parent = parent;
-                f.boundary = boundary;
-                id
-            }
-            None => {
-                // Most fibers suspend with one frame and few values; start small.
-                let (frames, stack) = (Vec::with_capacity(1), Vec::with_capacity(1));
-                self.arena.push(Fiber { frames, stack, parent, boundary });
-                self.arena.len() as u32 - 1
-            }
-        })
+        Flow::Continue(self.fibers.alloc(parent, boundary))
     }
 
     /// Release a fiber that is not the running one.
     pub fn free_fiber(&mut self, id: u32) {
-        let f = &mut self.arena[id as usize];
-        // Cleared in place: a reused fiber keeps its capacity. Dropping may
-        // release continuations, which only queue their chains.
-        f.frames.clear();
-        f.stack.clear();
-        let old = std::mem::replace(&mut f.boundary, Boundary::None);
+        let old = self.fibers.free(id);
         if crate::faults::active(crate::faults::Fault::ScopeIdReused) {
             self.freed_scope = old.scope();
         }
-        f.parent = NONE;
-        self.free.push(id);
-        self.live_fibers -= 1;
     }
 
     /// Free the fibers of every abandoned continuation.
     fn bury(&mut self) {
         loop {
-            let chains = self.graveyard.take();
+            let chains = self.fibers.graveyard().take();
             if chains.is_empty() {
                 return;
             }
@@ -255,8 +226,8 @@ impl<'c, 'p> Machine<'c, 'p> {
         let mut steps = 0usize;
         loop {
             steps += 1;
-            assert!(steps <= self.arena.len(), "fiber chain cycle");
-            let next = self.arena[f as usize].parent;
+            assert!(steps <= self.fibers.len(), "fiber chain cycle");
+            let next = self.fibers.parent(f);
             self.free_fiber(f);
             if f == c.last {
                 break;
@@ -266,18 +237,21 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     /// Put the running fiber's frames and values back in the arena.
+    #[inline]
     pub fn commit(&mut self) {
-        let f = &mut self.arena[self.cur as usize];
-        std::mem::swap(&mut f.frames, &mut self.frames);
-        std::mem::swap(&mut f.stack, &mut self.stack);
+        self.fibers.commit(&mut self.frames, &mut self.stack);
     }
 
     /// Make `id` the running fiber (the previous one must be committed).
+    #[inline]
     pub fn enter(&mut self, id: u32) {
-        self.cur = id;
-        let f = &mut self.arena[id as usize];
-        std::mem::swap(&mut f.frames, &mut self.frames);
-        std::mem::swap(&mut f.stack, &mut self.stack);
+        self.fibers.enter(id, &mut self.frames, &mut self.stack);
+    }
+
+    /// The running fiber.
+    #[inline]
+    pub fn cur(&self) -> u32 {
+        self.fibers.running()
     }
 
     pub fn switch(&mut self, id: u32) {
@@ -317,9 +291,9 @@ impl<'c, 'p> Machine<'c, 'p> {
             let e = kont_spec::errors::arity(nparams as usize, argc as usize);
             return Err(CallError::Raise(Value::from_data(&e), node));
         }
-        if self.live_fibers as usize + self.frames.len() >= self.max_depth as usize {
+        if self.fibers.live() as usize + self.frames.len() >= self.max_depth as usize {
             self.rule(Rule::RDepth);
-            return Err(CallError::Stop(Stop::Exhausted(Resource::Depth)));
+            return Err(CallError::Exit(Exit::Exhausted(Resource::Depth)));
         }
         self.rule(Rule::ECall);
         Ok((proto, env))
@@ -329,7 +303,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn call_error(&mut self, e: CallError) -> Flow {
         match e {
             CallError::Raise(err, node) => self.fail_value(err, node),
-            CallError::Stop(stop) => Err(stop),
+            CallError::Exit(exit) => Flow::Break(exit),
         }
     }
 
@@ -369,15 +343,15 @@ impl<'c, 'p> Machine<'c, 'p> {
     // ----- the loop -----------------------------------------------------------
 
     /// Run until the program ends.
-    pub fn execute(&mut self) -> Stop {
+    pub fn execute(&mut self) -> Exit {
         loop {
             let flow = match self.pending_host.take() {
                 Some((h, input)) => self.host_step(h, input),
                 None => self.steps_until_stop(),
             };
             match flow {
-                Ok(()) | Err(Stop::Host) => {}
-                Err(stop) => return stop,
+                Flow::Continue(()) | Flow::Break(Exit::RunHost) => {}
+                Flow::Break(exit) => return exit,
             }
         }
     }
@@ -397,7 +371,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 if self.fuel < ins.fuel as u64 {
                     self.fuel = 0;
                     self.rule(Rule::RFuel);
-                    return Err(Stop::Exhausted(Resource::Fuel));
+                    return Flow::Break(Exit::Exhausted(Resource::Fuel));
                 }
                 self.fuel -= ins.fuel as u64;
             }
@@ -549,9 +523,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                 Op::CallRec { member, argc, tail, node: _ } => {
                     let env = self.env.clone();
                     let proto = self.code.groups[env.group as usize].protos[member as usize];
-                    if self.live_fibers as usize + self.frames.len() >= self.max_depth as usize {
+                    if self.fibers.live() as usize + self.frames.len() >= self.max_depth as usize {
                         self.rule(Rule::RDepth);
-                        return Err(Stop::Exhausted(Resource::Depth));
+                        return Flow::Break(Exit::Exhausted(Resource::Depth));
                     }
                     self.rule(Rule::ECall);
                     let at = self.stack.len() - argc as usize;
@@ -663,17 +637,20 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// ran it (in its own frame, so a tail call stays a plain call) or the
     /// call failed and its error is already raised.
     #[inline(always)]
-    fn call_target(&mut self, argc: u32, node: NodeId) -> Result<Option<(usize, ProtoId, Rc<Env>)>, Stop> {
+    fn call_target(&mut self, argc: u32, node: NodeId) -> Flow<Option<(usize, ProtoId, Rc<Env>)>> {
         let at = self.stack.len() - argc as usize - 1;
         if let Value::Host(h) = &self.stack[at] {
             let h = h.clone();
             self.call_host(&**h, argc, node)?;
-            return Ok(None);
+            return Flow::Continue(None);
         }
         let f = std::mem::replace(&mut self.stack[at], Value::Unit);
         match self.callee(f, argc, node) {
-            Ok((proto, env)) => Ok(Some((at, proto, env))),
-            Err(e) => self.call_error(e).map(|()| None),
+            Ok((proto, env)) => Flow::Continue(Some((at, proto, env))),
+            Err(e) => {
+                self.call_error(e)?;
+                Flow::Continue(None)
+            }
         }
     }
 
@@ -760,7 +737,7 @@ impl<'c, 'p> Machine<'c, 'p> {
 
 impl Drop for Machine<'_, '_> {
     fn drop(&mut self) {
-        self.graveyard.end_run();
+        self.fibers.graveyard().end_run();
     }
 }
 

@@ -245,7 +245,7 @@ impl Machine<'_, '_> {
                 self.stack.truncate(at);
                 let c = self.new_cell(v);
                 self.stack.push(c);
-                return Ok(());
+                return Flow::Continue(());
             }
             Prim::Get | Prim::Set => {
                 let c = match arg!(0) {
@@ -326,6 +326,6 @@ impl Machine<'_, '_> {
         }
         self.stack.truncate(at);
         self.stack.push(v);
-        Ok(())
+        Flow::Continue(())
     }
 }

@@ -193,3 +193,6 @@ impl Drop for Env {
         }
     }
 }
+
+// Values are copied on every push and pop: keep them two words.
+const _: [(); 16] = [(); std::mem::size_of::<Value>()];

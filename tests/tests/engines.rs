@@ -172,4 +172,26 @@ mod host {
         ];
         assert_eq!(trace, want);
     }
+
+    /// A host value that is not callable.
+    struct Opaque;
+
+    impl HostValue for Opaque {
+        fn view(&self) -> ValueView {
+            ValueView::Host { repr: "opaque".into() }
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    /// E-Call-NotFn: the payload is the value that was called, host values included.
+    #[test]
+    fn calling_an_uncallable_host_value_raises_not_a_function_with_the_value() {
+        let p = program_with("(opaque 1)", &["opaque"]);
+        let host = Value::Host(std::rc::Rc::new(Box::new(Opaque)));
+        let r = kont_vm::Vm.run_raw(&p, vec![host], Limits::DEFAULT, RunOptions::default(), false).result;
+        let Outcome::Error { error, .. } = r.outcome else { panic!("an error, got {:?}", r.outcome) };
+        assert_eq!(error, ValueView::error("not-a-function", ValueView::Host { repr: "opaque".into() }));
+    }
 }

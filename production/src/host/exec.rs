@@ -12,7 +12,7 @@ use kont_spec::{errors, ErrorTag, Event, Limits, NodeId, Outcome, Resource, Rule
 
 use super::{HostFrame, HostInput, HostStep, HostValue, HOST_SITE};
 use crate::fiber::{Boundary, Dispatch, Escape, EscapeKind, Frame, NONE};
-use crate::machine::{CallError, Flow, Machine, Stop};
+use crate::machine::{CallError, Exit, Flow, Machine};
 use crate::value::Value;
 
 impl Machine<'_, '_> {
@@ -41,7 +41,7 @@ impl Machine<'_, '_> {
     /// the running fiber, which has no running function.
     pub fn resume_host(&mut self, h: Box<dyn HostFrame>, input: HostInput) -> Flow {
         self.pending_host = Some((h, input));
-        Err(Stop::Host)
+        Flow::Break(Exit::RunHost)
     }
 
     /// Where host frame `h` is, as a site (asked only while tracing).
@@ -85,19 +85,19 @@ impl Machine<'_, '_> {
                         let ret = self.stack.len() as u32;
                         self.stack.extend(args);
                         self.start_function(proto, env, argc, ret);
-                        Ok(())
+                        Flow::Continue(())
                     }
                     Err(CallError::Raise(err, at)) => {
                         self.emit(|m| Event::Raise { error: m.view(&err), site: at });
                         self.raise_here(err, at)
                     }
-                    Err(CallError::Stop(stop)) => Err(stop),
+                    Err(CallError::Exit(exit)) => Flow::Break(exit),
                 }
             }
             HostStep::Enter(callee) => {
                 if self.at_depth_limit() {
                     self.rule(Rule::RDepth);
-                    return Err(Stop::Exhausted(Resource::Depth));
+                    return Flow::Break(Exit::Exhausted(Resource::Depth));
                 }
                 self.frames.push(Frame::Host(h));
                 self.resume_host(callee, HostInput::Value(Value::Unit))
@@ -108,7 +108,7 @@ impl Machine<'_, '_> {
                 self.rule(Rule::BInstall);
                 let (kind, name) = (boundary.kind(), boundary.name());
                 self.emit(|_| Event::Install { scope, kind, name, copy_of: None });
-                let f = self.alloc_fiber(self.cur, Boundary::Host { scope, host: boundary })?;
+                let f = self.alloc_fiber(self.cur(), Boundary::Host { scope, host: boundary })?;
                 self.switch(f);
                 self.resume_host(body, HostInput::Value(Value::Unit))
             }
@@ -282,8 +282,8 @@ pub fn run_host(entry: Value, limits: Limits, options: RunOptions) -> HostRun {
     let run = crate::next_run();
     let mut m = Machine::new(code, run, limits.fuel, limits.depth, options.trace, false);
     let stop = match m.alloc_fiber(NONE, Boundary::None) {
-        Err(stop) => stop,
-        Ok(root) => {
+        Flow::Break(exit) => exit,
+        Flow::Continue(root) => {
             m.enter(root);
             m.stack.push(entry);
             let env = m.make_env(0);
@@ -292,16 +292,16 @@ pub fn run_host(entry: Value, limits: Limits, options: RunOptions) -> HostRun {
         }
     };
     let (stop, outcome) = match stop {
-        Stop::Value(v) => {
+        Exit::Finished(v) => {
             let value = if options.trace { m.view(&v) } else { kont_spec::ValueView::Unit };
             (HostStop::Value(v), Outcome::Value { value })
         }
-        Stop::Error(e, site) => {
+        Exit::Failed(e, site) => {
             let error = m.view(&e);
             (HostStop::Error(e, site), Outcome::Error { error, site })
         }
-        Stop::Exhausted(resource) => (HostStop::Exhausted(resource), Outcome::Exhausted { resource }),
-        Stop::Host => unreachable!("the trampoline runs host code"),
+        Exit::Exhausted(resource) => (HostStop::Exhausted(resource), Outcome::Exhausted { resource }),
+        Exit::RunHost => unreachable!("the trampoline runs host code"),
     };
     let steps = m.steps();
     let trace = m.trace.take().unwrap_or_default();

@@ -27,7 +27,7 @@ use kont_spec::ast::ExprKind;
 use kont_spec::{Event, NodeId, Program, Rule, SourceMap, ValueView};
 
 use crate::continuation::Continuation;
-use crate::machine::{Flow, Machine, Stop};
+use crate::machine::{Flow, Machine};
 use crate::value::{Items, Value};
 
 /// Which built-in a handler runs.
@@ -39,6 +39,15 @@ pub enum NativeKind {
 }
 
 impl NativeKind {
+    /// How the compiler records this built-in in the code.
+    pub fn builtin(self) -> crate::code::Builtin {
+        crate::code::Builtin(self as u8)
+    }
+
+    pub fn from_builtin(b: crate::code::Builtin) -> NativeKind {
+        [NativeKind::Scheduler, NativeKind::Await, NativeKind::Cache][b.0 as usize]
+    }
+
     fn from_name(name: &str) -> Option<NativeKind> {
         match name {
             "scheduler" => Some(NativeKind::Scheduler),
@@ -251,4 +260,4 @@ fn data(v: &Value) -> bool {
 }
 
 /// Stops a native clause can hit (only resource limits, while allocating).
-type Clause = Result<Reply, Stop>;
+type Clause = Flow<Reply>;

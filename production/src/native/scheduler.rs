@@ -13,7 +13,7 @@ use kont_spec::{NodeId, ValueView};
 
 use super::{await_op, clock_fits, err, int_between, items, list_of_len, ok, outcome, refuse, Clause, Reply};
 use crate::continuation::Continuation;
-use crate::machine::Machine;
+use crate::machine::{Flow, Machine};
 use crate::value::Value;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -202,7 +202,7 @@ impl Scheduler {
 
     /// The clause for `label`.
     pub fn clause(&mut self, m: &mut Machine, label: &str, x: Value, k: Rc<Continuation>, site: NodeId) -> Clause {
-        Ok(match label {
+        Flow::Continue(match label {
             "Spawn" => return self.spawn(m, x, k, site),
             "TaskDone" => match outcome(&x) {
                 None => refuse(k, "bad-payload", x),
@@ -353,7 +353,7 @@ impl Scheduler {
             let prio = int_between(&xs[1], -1_000_000, 1_000_000)?;
             (m.arity_of(&xs[0]) == Some(1)).then(|| (xs[0].clone(), prio))
         });
-        let Some((body, prio)) = valid else { return Ok(refuse(k, "bad-payload", arg)) };
+        let Some((body, prio)) = valid else { return Flow::Continue(refuse(k, "bad-payload", arg)) };
         let tid = self.tasks.len() as u32;
         let parent = self.cur;
         self.tasks.push(Task {
@@ -372,7 +372,7 @@ impl Scheduler {
         self.enqueue(tid, child, Value::Unit);
         self.tasks[parent as usize].status = Status::Ready;
         self.enqueue(parent, k, ok(task_handle(tid)));
-        Ok(self.next(m))
+        Flow::Continue(self.next(m))
     }
 
     // ------------------------------------------------------------ queues
