@@ -28,6 +28,15 @@ class EffectBase:
         # `x = yield from Eff()` performs too.
         return (yield self)
 
+    def __repr__(self) -> str:
+        # Deterministic (no address), so messages and traces are stable: `Log(text='hi')`.
+        fields = getattr(self, "__dict__", None)
+        if fields is None:
+            names = [n for c in type(self).__mro__ for n in getattr(c, "__slots__", ()) if hasattr(self, n)]
+            fields = {n: getattr(self, n) for n in names}
+        inner = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+        return f"{type(self).__qualname__}({inner})"
+
 
 Effect = EffectBase
 
@@ -50,59 +59,8 @@ class Program(Generic[T]):
         return (yield self)
 
 
-class Resume:
-    """``yield Resume(k, v)``: continue ``k`` with ``v``; the yield gets the
-    value of the resumed computation up to its handler (non-tail)."""
-
-    __slots__ = ("k", "value")
-
-    def __init__(self, k: "K", value: Any) -> None:
-        self.k = k
-        self.value = value
-
-
-class Transfer:
-    """``yield Transfer(k, v)``: the handler ends and ``k`` continues with
-    ``v`` in its place (tail). The handler generator is closed first."""
-
-    __slots__ = ("k", "value")
-
-    def __init__(self, k: "K", value: Any) -> None:
-        self.k = k
-        self.value = value
-
-
-class ResumeThrow:
-    """``yield ResumeThrow(k, exc)``: raise ``exc`` inside ``k`` at its
-    perform; the yield gets what that computation then returns."""
-
-    __slots__ = ("k", "value")
-
-    def __init__(self, k: "K", exc: BaseException) -> None:
-        self.k = k
-        self.value = exc
-
-
-class TransferThrow:
-    """``yield TransferThrow(k, exc)``: the handler ends and ``exc`` is
-    raised inside ``k`` at its perform."""
-
-    __slots__ = ("k", "value")
-
-    def __init__(self, k: "K", exc: BaseException) -> None:
-        self.k = k
-        self.value = exc
-
-
-class Pass:
-    """``yield Pass(effect, k)``: this handler declines; the dispatch goes on
-    outward with ``k``, and with ``effect`` (which may be a different one)."""
-
-    __slots__ = ("effect", "k")
-
-    def __init__(self, effect: EffectBase, k: "K") -> None:
-        self.effect = effect
-        self.k = k
+# The continuation forms are native classes (one is built per handled effect).
+from ._kont import Pass, Resume, ResumeThrow, Transfer, TransferThrow  # noqa: E402
 
 
 class NewCont:

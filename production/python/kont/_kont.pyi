@@ -13,6 +13,43 @@ class K:
     def id(self) -> int:
         """Its canonical id in its run (``k3`` in traces)."""
 
+class Resume:
+    """``yield Resume(k, v)``: continue ``k`` with ``v``; the yield gets the
+    value of the resumed computation up to its handler (non-tail)."""
+
+    k: K
+    value: Any
+    def __init__(self, k: K, value: Any) -> None: ...
+
+class Transfer:
+    """``yield Transfer(k, v)``: the handler ends (its generator is closed)
+    and ``k`` continues with ``v`` in its place (tail)."""
+
+    k: K
+    value: Any
+    def __init__(self, k: K, value: Any) -> None: ...
+
+class ResumeThrow:
+    """``yield ResumeThrow(k, exc)``: raise ``exc`` inside ``k`` at its perform."""
+
+    k: K
+    value: BaseException
+    def __init__(self, k: K, exc: BaseException) -> None: ...
+
+class TransferThrow:
+    """``yield TransferThrow(k, exc)``: the handler ends; ``exc`` is raised inside ``k``."""
+
+    k: K
+    value: BaseException
+    def __init__(self, k: K, exc: BaseException) -> None: ...
+
+class Pass:
+    """``yield Pass(effect, k)``: decline; the dispatch goes on outward with ``k``."""
+
+    effect: Any
+    k: K
+    def __init__(self, effect: Any, k: K) -> None: ...
+
 class RunReport:
     """How a run ended, with its trace."""
 

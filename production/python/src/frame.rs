@@ -13,6 +13,7 @@ use pyo3::types::iterator::PySendResult;
 use pyo3::types::{PyDict, PyIterator, PyTuple};
 
 use crate::boundary::PyBoundary;
+use crate::nodes;
 use crate::registry::{self, Registry};
 use crate::value::{host, host_effect, to_exception, to_py, to_value};
 
@@ -241,26 +242,21 @@ fn control<'py>(py: Python<'py>, reg: &Registry, y: &Bound<'py, PyAny>) -> Optio
     let is = |t: &Py<pyo3::types::PyType>| ty.is(t.bind(py));
     // Interned: these lookups run on every continuation form.
     let get = |name: &Bound<'py, pyo3::types::PyString>| y.getattr(name);
-    let form = |throw: bool, transfer: bool| -> PyResult<HostStep> {
-        let k = to_value(py, &get(intern!(py, "k"))?);
-        let value = to_value(py, &get(intern!(py, "value"))?);
+    let form = |k: &Py<PyAny>, value: &Py<PyAny>, throw: bool, transfer: bool| -> PyResult<HostStep> {
+        let (k, value) = (to_value(py, k.bind(py)), to_value(py, value.bind(py)));
         Ok(if transfer { HostStep::Transfer { k, value, throw } } else { HostStep::Resume { k, value, throw } })
     };
-    Some(if is(&reg.resume) {
-        form(false, false)
-    } else if is(&reg.transfer) {
-        form(false, true)
-    } else if is(&reg.resume_throw) {
-        form(true, false)
-    } else if is(&reg.transfer_throw) {
-        form(true, true)
-    } else if is(&reg.pass) {
-        (|| {
-            Ok(HostStep::Pass {
-                k: to_value(py, &get(intern!(py, "k"))?),
-                effect: Some(to_value(py, &get(intern!(py, "effect"))?)),
-            })
-        })()
+    Some(if let Ok(r) = y.cast::<nodes::Transfer>() {
+        form(&r.get().k, &r.get().value, false, true)
+    } else if let Ok(r) = y.cast::<nodes::Resume>() {
+        form(&r.get().k, &r.get().value, false, false)
+    } else if let Ok(r) = y.cast::<nodes::ResumeThrow>() {
+        form(&r.get().k, &r.get().value, true, false)
+    } else if let Ok(r) = y.cast::<nodes::TransferThrow>() {
+        form(&r.get().k, &r.get().value, true, true)
+    } else if let Ok(p) = y.cast::<nodes::Pass>() {
+        let p = p.get();
+        Ok(HostStep::Pass { k: to_value(py, p.k.bind(py)), effect: Some(to_value(py, p.effect.bind(py))) })
     } else if is(&reg.new_cont) {
         (|| {
             let envelope = get(intern!(py, "envelope"))?;

@@ -8,6 +8,7 @@
 mod boundary;
 mod frame;
 mod k;
+mod nodes;
 mod registry;
 mod value;
 
@@ -120,6 +121,11 @@ fn _kont(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_report, m)?)?;
     m.add_function(wrap_pyfunction!(registry::_register, m)?)?;
     m.add_class::<k::K>()?;
+    m.add_class::<nodes::Resume>()?;
+    m.add_class::<nodes::Transfer>()?;
+    m.add_class::<nodes::ResumeThrow>()?;
+    m.add_class::<nodes::TransferThrow>()?;
+    m.add_class::<nodes::Pass>()?;
     m.add_class::<RunReport>()?;
     Ok(())
 }

@@ -9,11 +9,6 @@ use pyo3::types::{PyDict, PyType};
 pub struct Registry {
     pub effect_base: Py<PyType>,
     pub program: Py<PyType>,
-    pub resume: Py<PyType>,
-    pub transfer: Py<PyType>,
-    pub resume_throw: Py<PyType>,
-    pub transfer_throw: Py<PyType>,
-    pub pass: Py<PyType>,
     pub new_cont: Py<PyType>,
     pub with_handler: Py<PyType>,
     pub with_intercept: Py<PyType>,
@@ -43,11 +38,6 @@ pub fn _register(py: Python<'_>, ns: &Bound<'_, PyDict>) -> PyResult<()> {
     let r = Registry {
         effect_base: ty("EffectBase")?,
         program: ty("Program")?,
-        resume: ty("Resume")?,
-        transfer: ty("Transfer")?,
-        resume_throw: ty("ResumeThrow")?,
-        transfer_throw: ty("TransferThrow")?,
-        pass: ty("Pass")?,
         new_cont: ty("NewCont")?,
         with_handler: ty("WithHandler")?,
         with_intercept: ty("WithIntercept")?,
