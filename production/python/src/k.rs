@@ -4,39 +4,50 @@
 
 use std::mem::ManuallyDrop;
 use std::rc::Rc;
-use std::thread::{self, ThreadId};
 
 use kont_vm::Continuation;
 use pyo3::prelude::*;
 
 /// A value touched only on the thread that made it.
 pub struct ThreadBound<T> {
-    owner: ThreadId,
+    owner: usize,
     value: ManuallyDrop<T>,
 }
 
 // SAFETY: `value` is only read through `get`, which checks that the caller is
-// on `owner`'s thread, and only dropped on that thread (`Drop` leaks it
-// elsewhere). So no two threads ever touch it (an `Rc`'s count included).
+// the thread that made it (by the address of a thread-local: no two live
+// threads share one, so only that thread, or a later thread reusing the
+// address after it has exited, passes), and only dropped after the same
+// check (`Drop` leaks it elsewhere). Every `Rc` clone inside was made on that
+// thread, so no two live threads ever touch it or its count.
 // Exercised by tests/test_threads.py (a K used and dropped on another thread).
 unsafe impl<T> Send for ThreadBound<T> {}
 // SAFETY: as above: shared references never reach `value` off its thread.
 unsafe impl<T> Sync for ThreadBound<T> {}
 
+thread_local! {
+    /// Its address names the thread (unique among live threads; one TLS read).
+    static HERE: u8 = const { 0 };
+}
+
+fn this_thread() -> usize {
+    HERE.with(|h| h as *const u8 as usize)
+}
+
 impl<T> ThreadBound<T> {
     pub fn new(value: T) -> Self {
-        ThreadBound { owner: thread::current().id(), value: ManuallyDrop::new(value) }
+        ThreadBound { owner: this_thread(), value: ManuallyDrop::new(value) }
     }
 
     /// The value, on its own thread.
     pub fn get(&self) -> Option<&T> {
-        (thread::current().id() == self.owner).then_some(&*self.value)
+        (this_thread() == self.owner).then_some(&*self.value)
     }
 }
 
 impl<T> Drop for ThreadBound<T> {
     fn drop(&mut self) {
-        if thread::current().id() == self.owner {
+        if this_thread() == self.owner {
             // SAFETY: dropped once, here, on its own thread; never used again.
             unsafe { ManuallyDrop::drop(&mut self.value) }
         }

@@ -315,7 +315,8 @@ fn driver() -> &'static crate::Code<'static> {
             let (mut program, _) = kont_spec::parse_program("(main)").expect("the driver parses");
             program.inputs = vec!["main".to_string()];
             let program: &'static kont_spec::Program = Box::leak(Box::new(program));
-            Box::leak(Box::new(crate::compile(program)))
+            // No prelude to recognise: the driver is one call.
+            Box::leak(Box::new(crate::compile_with(program, false)))
         };
     }
     DRIVER.with(|d| *d)
