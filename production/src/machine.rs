@@ -590,7 +590,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                     self.pass_form(k, eff, node)?;
                 }
                 Op::Raise { node } => match self.pop() {
-                    v @ Value::Error(_) => {
+                    // A host error (a Python exception) is an error value too (SPEC.md §14.2).
+                    v if v.is_error() => {
                         self.rule(Rule::XRaise);
                         self.emit(|m| Event::Raise { error: m.view(&v), site: node });
                         self.raise(v, node)?;

@@ -288,8 +288,28 @@ class ExhaustedError(RuntimeError):
         self.resource = resource
 
 
+class TaskCancelledError(KontError):
+    """Raised into a cancelled task at its suspension point (its ``finally``
+    blocks run), and to whoever waits for it."""
+
+    def __init__(self, task: Any) -> None:
+        super().__init__("cancelled", task, f"task {task!r} was cancelled")
+        self.task = task
+
+
+class SchedulerDeadlockError(KontError):
+    """Every task is parked and nothing can wake them; the message names them."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__("deadlock", message, f"scheduler deadlock: {message}")
+
+
 def _error_from_kont(tag: str, payload: Any) -> BaseException:
     """The Python exception for kont error value ``(error tag payload)``."""
+    if tag == "cancelled":
+        return TaskCancelledError(payload)
+    if tag == "deadlock":
+        return SchedulerDeadlockError(payload)
     if tag == "unhandled":
         return UnhandledEffect(payload)
     if tag == "one-shot":
@@ -297,3 +317,212 @@ def _error_from_kont(tag: str, payload: Any) -> BaseException:
     if tag == "stale":
         return StaleContinuationError(payload)
     return KontError(tag, payload)
+
+
+# ----- tasks: the standard prelude's scheduler (SPEC.md section 13), natively run
+
+PRIORITY_IDLE = 0
+PRIORITY_NORMAL = 10
+PRIORITY_HIGH = 20
+
+
+class Handle:
+    """A task, promise or semaphore of the running scheduler: ``Task(3)``."""
+
+    __slots__ = ("kind", "id")
+
+    def __init__(self, kind: str, id: int) -> None:
+        self.kind = kind
+        self.id = id
+
+    def __repr__(self) -> str:
+        return f"{self.kind.capitalize()}({self.id})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Handle) and (self.kind, self.id) == (other.kind, other.id)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.id))
+
+
+# The prelude functions a run's driver hands over, in `kont_vm::host::PRELUDE_API` order.
+_RUN_SCHEDULED, _SPAWN_AT, _WAIT, _GATHER, _RACE, _CANCEL, _YIELD = range(7)
+_NEW_PROMISE, _COMPLETE, _FAIL, _NEW_SEMAPHORE, _ACQUIRE, _RELEASE = range(7, 13)
+
+
+class PreludeCall:
+    """A call of the standard prelude's API; yield it. ``_kont_call`` gives the
+    function's index and its arguments (a Python list is passed as a kont list)."""
+
+    __slots__ = ()
+
+    def _kont_call(self) -> Tuple[int, list]:
+        raise NotImplementedError
+
+
+def _starter(program: Any) -> Callable[[Any], Any]:
+    if not isinstance(program, (Program, WithHandler, WithIntercept, WithObserve, PreludeCall)):
+        raise TypeError(f"expected a program (a call of a @do function), got {program!r}")
+    return lambda _unit: program
+
+
+class Scheduled(PreludeCall):
+    """``scheduled(program)``: run ``program`` as the root task of a scheduler."""
+
+    __slots__ = ("program",)
+
+    def __init__(self, program: Any) -> None:
+        self.program = program
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _RUN_SCHEDULED, [_starter(self.program)]
+
+
+def scheduled(program: Any) -> Scheduled:
+    """Install the scheduler around ``program`` (its root task); the value is
+    the root's. Served by the VM's native scheduler, the standard prelude's."""
+    return Scheduled(program)
+
+
+class Spawn(PreludeCall):
+    """``task = yield Spawn(program, priority=PRIORITY_NORMAL)``: a new task
+    running ``program`` under fresh copies of the handlers, interceptors and
+    observers between here and the scheduler."""
+
+    __slots__ = ("program", "priority")
+
+    def __init__(self, program: Any, priority: int = PRIORITY_NORMAL) -> None:
+        self.program = program
+        self.priority = priority
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _SPAWN_AT, [_starter(self.program), self.priority]
+
+
+class Wait(PreludeCall):
+    """``v = yield Wait(task_or_promise)``: its value, or its exception raised here."""
+
+    __slots__ = ("handle",)
+
+    def __init__(self, handle: Handle) -> None:
+        self.handle = handle
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _WAIT, [self.handle]
+
+
+class Gather(PreludeCall):
+    """``vs = yield Gather(*handles)``: every value, in the given order; the
+    first failure is raised at once (fail-fast)."""
+
+    __slots__ = ("handles",)
+
+    def __init__(self, *handles: Handle) -> None:
+        self.handles = list(handles)
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _GATHER, [list(self.handles)]
+
+
+class Race(PreludeCall):
+    """``v = yield Race(*handles)``: the first to settle, value or exception."""
+
+    __slots__ = ("handles",)
+
+    def __init__(self, *handles: Handle) -> None:
+        self.handles = list(handles)
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _RACE, [list(self.handles)]
+
+
+class Cancel(PreludeCall):
+    """``yield Cancel(task)``: raise ``TaskCancelledError`` into the task at its suspension point."""
+
+    __slots__ = ("task",)
+
+    def __init__(self, task: Handle) -> None:
+        self.task = task
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _CANCEL, [self.task]
+
+
+class CreatePromise(PreludeCall):
+    """``p = yield CreatePromise()``: a promise to complete or fail later."""
+
+    __slots__ = ()
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _NEW_PROMISE, []
+
+
+class CompletePromise(PreludeCall):
+    """``yield CompletePromise(p, v)``: settle ``p`` with ``v``; its waiters wake."""
+
+    __slots__ = ("promise", "value")
+
+    def __init__(self, promise: Handle, value: Any) -> None:
+        self.promise = promise
+        self.value = value
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _COMPLETE, [self.promise, self.value]
+
+
+class FailPromise(PreludeCall):
+    """``yield FailPromise(p, exc)``: settle ``p`` with an exception."""
+
+    __slots__ = ("promise", "error")
+
+    def __init__(self, promise: Handle, error: BaseException) -> None:
+        self.promise = promise
+        self.error = error
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _FAIL, [self.promise, self.error]
+
+
+class CreateSemaphore(PreludeCall):
+    """``s = yield CreateSemaphore(permits)``: a FIFO semaphore."""
+
+    __slots__ = ("permits",)
+
+    def __init__(self, permits: int = 1) -> None:
+        self.permits = permits
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _NEW_SEMAPHORE, [self.permits]
+
+
+class AcquireSemaphore(PreludeCall):
+    """``yield AcquireSemaphore(s)``: take a permit, waiting in FIFO order."""
+
+    __slots__ = ("semaphore",)
+
+    def __init__(self, semaphore: Handle) -> None:
+        self.semaphore = semaphore
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _ACQUIRE, [self.semaphore]
+
+
+class ReleaseSemaphore(PreludeCall):
+    """``yield ReleaseSemaphore(s)``: give a permit back (over-release is an error)."""
+
+    __slots__ = ("semaphore",)
+
+    def __init__(self, semaphore: Handle) -> None:
+        self.semaphore = semaphore
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _RELEASE, [self.semaphore]
+
+
+class YieldTask(PreludeCall):
+    """``yield YieldTask()``: let the other ready tasks run first."""
+
+    __slots__ = ()
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _YIELD, []

@@ -23,14 +23,35 @@ thread_local! {
     static ABANDONED: RefCell<Vec<Vec<Py<PyAny>>>> = const { RefCell::new(Vec::new()) };
 }
 
+thread_local! {
+    /// Per run on this thread: the standard prelude's API functions the run's
+    /// driver handed to its entry (`kont_vm::host::PRELUDE_API` order).
+    static PRELUDE: RefCell<Vec<Vec<Value>>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Start collecting the generators abandoned by a new run.
 pub fn open_run() {
     ABANDONED.with(|a| a.borrow_mut().push(Vec::new()));
+    PRELUDE.with(|p| p.borrow_mut().push(Vec::new()));
 }
 
 /// The run ended: its abandoned generators, in the order they were dropped.
 pub fn close_run() -> Vec<Py<PyAny>> {
+    PRELUDE.with(|p| p.borrow_mut().pop());
     ABANDONED.with(|a| a.borrow_mut().pop().unwrap_or_default())
+}
+
+/// The running run's prelude API (its entry received it).
+pub fn set_prelude(api: Vec<Value>) {
+    PRELUDE.with(|p| {
+        if let Some(top) = p.borrow_mut().last_mut() {
+            *top = api;
+        }
+    });
+}
+
+fn prelude_fn(i: usize) -> Option<Value> {
+    PRELUDE.with(|p| p.borrow().last().and_then(|api| api.get(i).cloned()))
 }
 
 /// A running Python generator.
@@ -233,6 +254,12 @@ fn classify<'py>(py: Python<'py>, y: &Bound<'py, PyAny>) -> Classified<'py> {
     if y.is_instance(reg.effect_base.bind(py)).unwrap_or(false) {
         return Classified::Step(HostStep::Perform(host_effect(y.clone().unbind())));
     }
+    if y.is_instance(reg.prelude_call.bind(py)).unwrap_or(false) {
+        return match prelude_call(py, y) {
+            Ok(step) => Classified::Step(step),
+            Err(e) => Classified::Throw(e),
+        };
+    }
     Classified::Throw(not_yieldable(y))
 }
 
@@ -273,6 +300,36 @@ fn control<'py>(py: Python<'py>, reg: &Registry, y: &Bound<'py, PyAny>) -> Optio
     } else {
         return None;
     })
+}
+
+/// A call of the standard prelude's API (`Spawn`, `Wait`, …, `scheduled`):
+/// `node._kont_call()` gives the API function's index and its arguments; a
+/// Python list among them becomes a kont list (SPEC.md §14.8).
+fn prelude_call(py: Python<'_>, y: &Bound<'_, PyAny>) -> PyResult<HostStep> {
+    let (index, args): (usize, Vec<Bound<'_, PyAny>>) = y.call_method0(intern!(py, "_kont_call"))?.extract()?;
+    let f = prelude_fn(index).ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no prelude in this run"))?;
+    let args = args.iter().map(|a| prelude_arg(py, a)).collect();
+    Ok(HostStep::Call(f, args))
+}
+
+/// An argument of a prelude call as kont data where it is data (a list, an
+/// int, a bool, `None`), so the prelude's payload checks see kont values.
+fn prelude_arg(py: Python<'_>, a: &Bound<'_, PyAny>) -> Value {
+    if let Ok(l) = a.cast::<pyo3::types::PyList>() {
+        return Value::list(l.iter().map(|x| to_value(py, &x)).collect());
+    }
+    if a.is_none() {
+        return Value::Unit;
+    }
+    if let Ok(b) = a.cast::<pyo3::types::PyBool>() {
+        return Value::Bool(b.is_true());
+    }
+    if a.is_exact_instance_of::<pyo3::types::PyInt>() {
+        if let Ok(i) = a.extract::<i64>() {
+            return Value::Int(i);
+        }
+    }
+    to_value(py, a)
 }
 
 /// The `TypeError` for a yield of something that is no effect or program.

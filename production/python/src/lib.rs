@@ -12,7 +12,7 @@ mod nodes;
 mod registry;
 mod value;
 
-use kont_spec::{Limits, Resource, RunOptions, SourceMap};
+use kont_spec::{Limits, Resource, RunOptions};
 use kont_vm::host::{run_host, HostFrame, HostStop, HostValue};
 use kont_vm::Value;
 use pyo3::prelude::*;
@@ -31,7 +31,11 @@ impl HostValue for Entry {
     fn callable(&self) -> bool {
         true
     }
-    fn call(&self, _args: Vec<Value>) -> Option<Box<dyn HostFrame>> {
+    fn call(&self, args: Vec<Value>) -> Option<Box<dyn HostFrame>> {
+        // The driver hands over the standard prelude's API first.
+        if let Some(Value::List(api)) = args.first() {
+            frame::set_prelude(api.iter().cloned().collect());
+        }
         Some(Python::attach(|py| Box::new(LazyProgram::new(self.0.clone_ref(py))) as Box<dyn HostFrame>))
     }
     fn as_any(&self) -> &dyn std::any::Any {
@@ -87,8 +91,8 @@ fn run_report(
             e.write_unraisable(py, Some(gen.bind(py)));
         }
     }
-    let map = SourceMap { hosts: r.sites.clone(), ..SourceMap::default() };
-    let events: Vec<String> = r.trace.iter().map(|e| e.render(Some(&map))).collect();
+    let map = &r.map;
+    let events: Vec<String> = r.trace.iter().map(|e| e.render(Some(map))).collect();
     let events = PyList::new(py, events)?.unbind();
     let (value, error, traceback) = match r.stop {
         HostStop::Value(v) => (to_py(py, &v), py.None(), None),
@@ -96,7 +100,7 @@ fn run_report(
             let exc = to_exception(py, &e).into_value(py).into_any();
             let tb = if trace {
                 let _ = site;
-                kont_spec::traceback::render(&r.trace, &r.outcome, Some(&map))
+                kont_spec::traceback::render(&r.trace, &r.outcome, Some(map))
             } else {
                 None
             };

@@ -15,6 +15,10 @@ pub struct Registry {
     pub with_observe: Py<PyType>,
     pub exhausted: Py<PyType>,
     pub kont_error: Py<PyType>,
+    /// The base of the prelude-call nodes (`Spawn`, `Wait`, …).
+    pub prelude_call: Py<PyType>,
+    /// `Handle(kind, id, value)`: a task, promise or semaphore handle.
+    pub handle: Py<PyType>,
     /// `types.GeneratorType`.
     pub generator: Py<PyType>,
     /// `_error_from_kont(tag, payload)`: the exception for a kont error value.
@@ -44,6 +48,8 @@ pub fn _register(py: Python<'_>, ns: &Bound<'_, PyDict>) -> PyResult<()> {
         with_observe: ty("WithObserve")?,
         exhausted: ty("ExhaustedError")?,
         kont_error: ty("KontError")?,
+        prelude_call: ty("PreludeCall")?,
+        handle: ty("Handle")?,
         generator: ty("GeneratorType")?,
         error_from_kont: ns
             .get_item("_error_from_kont")?

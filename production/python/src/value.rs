@@ -54,8 +54,13 @@ impl PyHost {
 }
 
 impl HostValue for PyHost {
+    /// A Python exception is an error value (`type-of` says so, SPEC.md §14.2).
     fn type_name(&self) -> &'static str {
-        "python"
+        if self.is_error() {
+            "error"
+        } else {
+            "python"
+        }
     }
     fn view(&self) -> ValueView {
         Python::attach(|py| view_of(self.obj.bind(py)))
@@ -94,8 +99,25 @@ pub fn to_value(py: Python<'_>, obj: &Bound<'_, PyAny>) -> Value {
             None => Value::Cont(Rc::new(Continuation::foreign(k.id))),
         };
     }
-    let _ = py;
+    if obj.get_type().is(registry::get(py).handle.bind(py)) {
+        // A scheduler handle is kont data: `(list "task" 3)`.
+        if let (Ok(kind), Ok(id)) = (
+            obj.getattr("kind").and_then(|k| k.extract::<String>()),
+            obj.getattr("id").and_then(|i| i.extract::<i64>()),
+        ) {
+            return Value::list(vec![Value::str(&kind), Value::Int(id)]);
+        }
+    }
     host(obj.clone().unbind())
+}
+
+/// A task, promise or semaphore handle (`(list "task" 3)`) as a Python `Handle`.
+fn handle_of(py: Python<'_>, items: &[Value]) -> Option<Py<PyAny>> {
+    let [Value::Str(kind), Value::Int(id)] = items else { return None };
+    if !matches!(kind.as_str(), "task" | "promise" | "semaphore") {
+        return None;
+    }
+    registry::get(py).handle.bind(py).call1((kind.as_str(), *id)).ok().map(Bound::unbind)
 }
 
 /// A Python object as a host value, its kind not yet known.
@@ -121,6 +143,9 @@ pub fn to_py(py: Python<'_>, v: &Value) -> Py<PyAny> {
         Value::Int(i) => i.into_pyobject(py).expect("an int").into_any().unbind(),
         Value::Str(s) => PyString::new(py, s).into_any().unbind(),
         Value::List(items) => {
+            if let Some(h) = handle_of(py, items) {
+                return h;
+            }
             let items: Vec<Py<PyAny>> = items.iter().map(|x| to_py(py, x)).collect();
             PyList::new(py, items).expect("a list").into_any().unbind()
         }

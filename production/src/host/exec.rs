@@ -8,7 +8,7 @@
 //! host frames of any depth never nest on the native stack.
 
 use kont_spec::ast::ResumeMode;
-use kont_spec::{errors, ErrorTag, Event, Limits, NodeId, Outcome, Resource, Rule, RunOptions};
+use kont_spec::{errors, ErrorTag, Event, Limits, NodeId, Outcome, Resource, Rule, RunOptions, SourceMap};
 
 use super::{HostFrame, HostInput, HostStep, HostValue, HOST_SITE};
 use crate::fiber::{Boundary, Dispatch, Escape, EscapeKind, Frame, NONE};
@@ -272,13 +272,15 @@ pub struct HostRun {
     pub outcome: Outcome,
     pub trace: Vec<Event>,
     pub sites: Vec<String>,
+    /// Names every site of the trace: the driver's prelude nodes and the host sites.
+    pub map: SourceMap,
     pub steps: u64,
 }
 
 /// Run host code: `entry` is called with no arguments on the production VM
 /// (a one-node kont program `(main)` calls it), under `limits`.
 pub fn run_host(entry: Value, limits: Limits, options: RunOptions) -> HostRun {
-    let code = driver();
+    let (code, map) = driver();
     let run = crate::next_run();
     let mut m = Machine::new(code, run, limits.fuel, limits.depth, options.trace, false);
     let stop = match m.alloc_fiber(NONE, Boundary::None) {
@@ -305,18 +307,44 @@ pub fn run_host(entry: Value, limits: Limits, options: RunOptions) -> HostRun {
     };
     let steps = m.steps();
     let trace = m.trace.take().unwrap_or_default();
-    HostRun { stop, outcome, trace, sites: std::mem::take(&mut m.host_sites), steps }
+    let sites = std::mem::take(&mut m.host_sites);
+    // Only a traced run needs its sites named.
+    let map = if options.trace { SourceMap { hosts: sites.clone(), ..map.clone() } } else { SourceMap::default() };
+    HostRun { stop, outcome, trace, map, sites, steps }
 }
 
-/// The compiled driver program `(main)`, shared by every host run on this thread.
-fn driver() -> &'static crate::Code<'static> {
+/// The functions of the standard prelude a host gets, in this order
+/// (SPEC.md §14.8): its entry is called with a list of them.
+pub const PRELUDE_API: &[&str] = &[
+    "run-scheduled",
+    "spawn-at",
+    "wait",
+    "gather",
+    "race",
+    "cancel",
+    "yield",
+    "new-promise",
+    "complete",
+    "fail",
+    "new-semaphore",
+    "acquire",
+    "release",
+];
+
+/// The compiled driver, shared by every host run on this thread: the
+/// standard prelude wrapped around `(main (list run-scheduled spawn-at …))`,
+/// so host code calls the prelude's own API and its handlers run natively,
+/// exactly as for kont programs (SPEC.md §13.6).
+fn driver() -> (&'static crate::Code<'static>, &'static SourceMap) {
     thread_local! {
-        static DRIVER: &'static crate::Code<'static> = {
-            let (mut program, _) = kont_spec::parse_program("(main)").expect("the driver parses");
+        static DRIVER: (&'static crate::Code<'static>, &'static SourceMap) = {
+            let text = format!("(main (list {}))", PRELUDE_API.join(" "));
+            let (bare, map) = kont_spec::parse_program(&text).expect("the driver parses");
+            let prelude = kont_spec::prelude::Prelude::load("std").expect("the standard prelude parses");
+            let (mut program, map) = prelude.wrap(bare, &map);
             program.inputs = vec!["main".to_string()];
             let program: &'static kont_spec::Program = Box::leak(Box::new(program));
-            // No prelude to recognise: the driver is one call.
-            Box::leak(Box::new(crate::compile_with(program, false)))
+            (Box::leak(Box::new(crate::compile(program))), Box::leak(Box::new(map)))
         };
     }
     DRIVER.with(|d| *d)

@@ -22,7 +22,7 @@ use kont_spec::{BoundaryKind, ValueView};
 use crate::code::LabelId;
 use crate::value::Value;
 
-pub use exec::{run_host, HostRun, HostStop};
+pub use exec::{run_host, HostRun, HostStop, PRELUDE_API};
 
 /// An opaque value owned by the host.
 pub trait HostValue {

@@ -223,7 +223,7 @@ fn int_between(x: &Value, lo: i64, hi: i64) -> Option<i64> {
 fn outcome(o: &Value) -> Option<(bool, &Value)> {
     match list_of_len(o, 2)? {
         [Value::Bool(true), v] => Some((true, v)),
-        [Value::Bool(false), v @ Value::Error(_)] => Some((false, v)),
+        [Value::Bool(false), v] if v.is_error() => Some((false, v)),
         _ => None,
     }
 }
@@ -234,7 +234,8 @@ fn await_op(op: &Value) -> Option<(i64, Value)> {
     let xs = list_of_len(op, 3)?;
     let ticks = int_between(&xs[0], 0, 1_000_000_000_000)?;
     match (&xs[1], &xs[2]) {
-        (Value::Bool(true), _) | (Value::Bool(false), Value::Error(_)) => Some((ticks, Value::list(xs[1..].to_vec()))),
+        (Value::Bool(true), _) => Some((ticks, Value::list(xs[1..].to_vec()))),
+        (Value::Bool(false), e) if e.is_error() => Some((ticks, Value::list(xs[1..].to_vec()))),
         _ => None,
     }
 }
