@@ -135,8 +135,9 @@ pub enum Frame {
 
 /// The fiber arena. The running fiber's frames and values live in the
 /// machine's registers (`Machine::frames`, `Machine::stack`) for speed, so
-/// its slot here is stale until `commit` puts them back; reads of a fiber's
-/// frames check that it is not that stale slot. Fibers are allocated and
+/// its slot here is stale until `commit` puts them back. Only `commit` and
+/// `enter` move them, and (in debug builds, which every test runs) reads of a
+/// fiber's frames check that it is not that stale slot. Fibers are allocated and
 /// freed here, and abandoned continuations queue their chains in the
 /// graveyard for the machine to free.
 pub struct Fibers {
@@ -145,7 +146,9 @@ pub struct Fibers {
     live: u32,
     /// The running fiber.
     cur: u32,
-    /// Whether the running fiber's frames are back in its slot.
+    /// Whether the running fiber's frames are back in its slot (checked in
+    /// debug builds; release builds trust the checked ones).
+    #[cfg(debug_assertions)]
     committed: bool,
     graveyard: Rc<Graveyard>,
 }
@@ -157,6 +160,7 @@ impl Default for Fibers {
             free: Vec::new(),
             live: 0,
             cur: NONE,
+            #[cfg(debug_assertions)]
             committed: true,
             graveyard: Rc::new(Graveyard::default()),
         }
@@ -205,15 +209,23 @@ impl Fibers {
         &mut self.slots[id as usize].boundary
     }
 
+    /// Whether fiber `id`'s slot holds its frames (not the running fiber's stale slot).
+    #[cfg(debug_assertions)]
+    fn holds_frames(&self, id: u32) -> bool {
+        id != self.cur || self.committed
+    }
+
     /// The frames of fiber `id`, which must not be the running fiber's stale slot.
     pub fn frames(&self, id: u32) -> &[Frame] {
-        assert!(id != self.cur || self.committed, "the running fiber's frames are in the registers");
+        #[cfg(debug_assertions)]
+        assert!(self.holds_frames(id), "the running fiber's frames are in the registers");
         &self.slots[id as usize].frames
     }
 
     /// Push a frame on suspended fiber `id` (an unstarted continuation's entry).
     pub fn push_frame(&mut self, id: u32, frame: Frame) {
-        assert!(id != self.cur || self.committed, "the running fiber's frames are in the registers");
+        #[cfg(debug_assertions)]
+        assert!(self.holds_frames(id), "the running fiber's frames are in the registers");
         self.slots[id as usize].frames.push(frame);
     }
 
@@ -238,7 +250,8 @@ impl Fibers {
 
     /// Release fiber `id` (not the running one); its boundary is returned.
     pub fn free(&mut self, id: u32) -> Boundary {
-        assert!(id != self.cur || self.committed, "the running fiber is not freed");
+        #[cfg(debug_assertions)]
+        assert!(self.holds_frames(id), "the running fiber is not freed");
         let f = &mut self.slots[id as usize];
         // Cleared in place: a reused fiber keeps its capacity. Dropping may
         // release continuations, which only queue their chains.
@@ -254,22 +267,28 @@ impl Fibers {
     /// Put the running fiber's frames and values back in its slot.
     #[inline]
     pub fn commit(&mut self, frames: &mut Vec<Frame>, stack: &mut Vec<Value>) {
-        debug_assert!(!self.committed, "committed twice");
         let f = &mut self.slots[self.cur as usize];
         std::mem::swap(&mut f.frames, frames);
         std::mem::swap(&mut f.stack, stack);
-        self.committed = true;
+        #[cfg(debug_assertions)]
+        {
+            assert!(!self.committed, "committed twice");
+            self.committed = true;
+        }
     }
 
     /// Make `id` the running fiber: its frames and values move to the registers.
     #[inline]
     pub fn enter(&mut self, id: u32, frames: &mut Vec<Frame>, stack: &mut Vec<Value>) {
-        debug_assert!(self.committed, "the running fiber must be committed first");
+        #[cfg(debug_assertions)]
+        {
+            assert!(self.committed, "the running fiber must be committed first");
+            self.committed = false;
+        }
         self.cur = id;
         let f = &mut self.slots[id as usize];
         std::mem::swap(&mut f.frames, frames);
         std::mem::swap(&mut f.stack, stack);
-        self.committed = false;
     }
 }
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import types as _types
 from typing import Any, Optional
 
-from . import _api
+from . import _api, std
 from ._api import (
     PRIORITY_HIGH,
     PRIORITY_IDLE,
