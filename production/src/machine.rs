@@ -71,6 +71,9 @@ pub struct Machine<'c, 'p> {
     conts: u32,
     /// A native handler was installed (SPEC.md §13.6: fuel is then not the spec's count).
     pub natives_used: bool,
+    /// The host's settler of promises from outside (SPEC.md §14.9), asked when
+    /// every task of a native scheduler is parked.
+    pub external: Option<Box<dyn crate::host::HostExternal>>,
     /// Host code to run next, and what it receives (see `Exit::RunHost`).
     pub pending_host: Option<(Box<dyn crate::host::HostFrame>, crate::host::HostInput)>,
     /// Host sites seen while tracing (`file:line`), by `HOST_SITE_BASE + index`.
@@ -105,6 +108,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             dispatches: 0,
             conts: 0,
             natives_used: false,
+            external: None,
             pending_host: None,
             host_sites: Vec::new(),
             host_site_ids: std::collections::HashMap::new(),
@@ -121,6 +125,13 @@ impl<'c, 'p> Machine<'c, 'p> {
         self.host_sites.push(site.clone());
         self.host_site_ids.insert(site, i);
         kont_spec::HOST_SITE_BASE + i
+    }
+
+    /// Every task is parked: the host's settlements, `None` without a host
+    /// settler or with nothing pending outside.
+    pub fn wait_external(&mut self) -> Option<Vec<(u32, bool, Value)>> {
+        let settled = self.external.as_mut()?.wait();
+        (!settled.is_empty()).then_some(settled)
     }
 
     /// Spend `n` fuel, or end the run (R-Fuel).

@@ -19,16 +19,20 @@ kont production VM (SPEC.md section 14), with doeff 0.8.0's names.
 
 from __future__ import annotations
 
+import asyncio
 import types as _types
 from typing import Any, Optional
 
-from . import _api, std
+from . import _api, _awaiting, std
 from ._api import (
     PRIORITY_HIGH,
     PRIORITY_IDLE,
     PRIORITY_NORMAL,
     AcquireSemaphore,
+    Await,
     Cancel,
+    CreateExternalPromise,
+    ExternalPromise,
     CompletePromise,
     CreatePromise,
     CreateSemaphore,
@@ -76,11 +80,33 @@ def run(program: Any, *, fuel: Optional[int] = None, depth: Optional[int] = None
     with kont's rendered traceback added as a note when ``trace`` is on (the
     default; ``trace=False`` runs faster and records nothing). ``fuel``
     bounds the steps of Python code and ``depth`` the nesting (frames plus
-    boundaries); running out raises :class:`ExhaustedError`.
+    boundaries); running out raises :class:`ExhaustedError`. ``Await``s wait
+    on an event loop of the run's own.
     """
+    return _finish(_report(program, fuel, depth, trace, None))
+
+
+async def async_run(
+    program: Any, *, fuel: Optional[int] = None, depth: Optional[int] = None, trace: bool = True
+) -> Any:
+    """``await async_run(program)`` inside a running asyncio application: the
+    program runs on a worker thread, and its ``Await``s run on this loop,
+    which keeps serving its other tasks meanwhile. Same result as ``run``."""
+    loop = asyncio.get_running_loop()
+    report = await loop.run_in_executor(None, _report, program, fuel, depth, trace, loop)
+    return _finish(report)
+
+
+def _report(
+    program: Any, fuel: Optional[int], depth: Optional[int], trace: bool, loop: Optional[asyncio.AbstractEventLoop]
+) -> RunReport:
     if getattr(program, "__kont_do__", None) is not None and not isinstance(program, Program):
         raise TypeError(f"run() got the @do function {program.__qualname__!r} itself, not a program: call it")
-    report = run_report(program, fuel=fuel, depth=depth, trace=trace)
+    with _awaiting.Waiter(loop) as waiter:
+        return run_report(program, fuel=fuel, depth=depth, trace=trace, external=waiter)
+
+
+def _finish(report: RunReport) -> Any:
     if report.error is not None:
         err = report.error
         if report.traceback and hasattr(err, "add_note"):
@@ -94,7 +120,8 @@ def run_traced(program: Any, *, fuel: Optional[int] = None, depth: Optional[int]
     program's own errors. The report has ``value``, ``error``, ``events``
     (one line per trace event, with canonical ids and ``file:line`` sites),
     ``traceback`` and ``steps``."""
-    return run_report(program, fuel=fuel, depth=depth, trace=True)
+    with _awaiting.Waiter(None) as waiter:
+        return run_report(program, fuel=fuel, depth=depth, trace=True, external=waiter)
 
 
 __all__ = [
@@ -102,7 +129,11 @@ __all__ = [
     "PRIORITY_IDLE",
     "PRIORITY_NORMAL",
     "AcquireSemaphore",
+    "Await",
     "Cancel",
+    "CreateExternalPromise",
+    "ExternalPromise",
+    "async_run",
     "CompletePromise",
     "CreatePromise",
     "CreateSemaphore",

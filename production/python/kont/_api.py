@@ -329,6 +329,7 @@ PRIORITY_HIGH = 20
 class Handle:
     """A task, promise or semaphore of the running scheduler: ``Task(3)``."""
 
+
     __slots__ = ("kind", "id")
 
     def __init__(self, kind: str, id: int) -> None:
@@ -526,3 +527,57 @@ class YieldTask(PreludeCall):
 
     def _kont_call(self) -> Tuple[int, list]:
         return _YIELD, []
+
+
+# ----- Await on real asyncio (SPEC.md section 14.9)
+
+
+@do
+def Await(awaitable: Any):
+    """``v = yield Await(awaitable)``: the awaitable's result (a coroutine, an
+    asyncio future or task, or a ``concurrent.futures.Future``). Under a
+    scheduler only this task waits and the others run; without one the
+    program waits. Its exception is raised here."""
+    from . import _awaiting
+
+    waiter = _awaiting.current()
+    try:
+        p = yield CreatePromise()
+    except UnhandledEffect:
+        # No scheduler: the whole program waits.
+        return waiter.block_on(awaitable)
+    waiter.register(p.id, awaitable)
+    try:
+        return (yield Wait(p))
+    finally:
+        waiter.forget(p.id)
+
+
+class ExternalPromise(Handle):
+    """A promise settled from outside the run: ``complete``/``fail`` may be
+    called from any thread or an asyncio callback. ``yield Wait(p)`` waits."""
+
+    __slots__ = ("_future",)
+
+    def __init__(self, id: int, future: "concurrent.futures.Future[Any]") -> None:
+        super().__init__("promise", id)
+        self._future = future
+
+    def complete(self, value: Any) -> None:
+        self._future.set_result(value)
+
+    def fail(self, error: BaseException) -> None:
+        self._future.set_exception(error)
+
+
+@do
+def CreateExternalPromise():
+    """``p = yield CreateExternalPromise()``: an :class:`ExternalPromise` (needs a scheduler)."""
+    import concurrent.futures
+
+    from . import _awaiting
+
+    p = yield CreatePromise()
+    future: "concurrent.futures.Future[Any]" = concurrent.futures.Future()
+    _awaiting.current().register(p.id, future)
+    return ExternalPromise(p.id, future)

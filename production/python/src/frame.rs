@@ -321,6 +321,14 @@ fn prelude_arg(py: Python<'_>, a: &Bound<'_, PyAny>) -> Value {
     if a.is_none() {
         return Value::Unit;
     }
+    // Any handle, an external promise included, is its kont data here.
+    if a.is_instance(registry::get(py).handle.bind(py)).unwrap_or(false) {
+        if let (Ok(kind), Ok(id)) =
+            (a.getattr("kind").and_then(|k| k.extract::<String>()), a.getattr("id").and_then(|i| i.extract::<i64>()))
+        {
+            return Value::list(vec![Value::str(&kind), Value::Int(id)]);
+        }
+    }
     if let Ok(b) = a.cast::<pyo3::types::PyBool>() {
         return Value::Bool(b.is_true());
     }

@@ -13,7 +13,7 @@ mod registry;
 mod value;
 
 use kont_spec::{Limits, Resource, RunOptions};
-use kont_vm::host::{run_host, HostFrame, HostStop, HostValue};
+use kont_vm::host::{run_host, HostExternal, HostFrame, HostStop, HostValue};
 use kont_vm::Value;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
@@ -43,6 +43,27 @@ impl HostValue for Entry {
     }
 }
 
+/// The Python side's settler of promises from outside (`kont/_awaiting.py`):
+/// a callable that blocks until an awaited thing completes and returns
+/// `[(promise_id, ok, value_or_exception), …]` (`[]`: nothing pending).
+struct PyExternal(Py<PyAny>);
+
+impl HostExternal for PyExternal {
+    fn wait(&mut self) -> Vec<(u32, bool, Value)> {
+        Python::attach(|py| {
+            let r = self.0.bind(py).call0().and_then(|r| r.extract::<Vec<(u32, bool, Bound<'_, PyAny>)>>());
+            match r {
+                Ok(items) => items.into_iter().map(|(p, ok, v)| (p, ok, value::to_value(py, &v))).collect(),
+                // The settler itself failed: reported; nothing settles (the scheduler then reports its deadlock).
+                Err(e) => {
+                    e.write_unraisable(py, Some(self.0.bind(py)));
+                    Vec::new()
+                }
+            }
+        })
+    }
+}
+
 /// What a run gives back to Python: the value or the exception, and the
 /// trace when it was recorded.
 #[pyclass(module = "kont", name = "RunReport", frozen)]
@@ -67,13 +88,14 @@ struct RunReport {
 /// Run `program` on the VM and report how it ended (never raises for the
 /// program's own errors; `ExhaustedError` is the `error` when a limit ends it).
 #[pyfunction]
-#[pyo3(signature = (program, *, fuel=None, depth=None, trace=true))]
+#[pyo3(signature = (program, *, fuel=None, depth=None, trace=true, external=None))]
 fn run_report(
     py: Python<'_>,
     program: Bound<'_, PyAny>,
     fuel: Option<u64>,
     depth: Option<u32>,
     trace: bool,
+    external: Option<Py<PyAny>>,
 ) -> PyResult<RunReport> {
     let mut limits = Limits::DEFAULT;
     if let Some(f) = fuel {
@@ -84,7 +106,8 @@ fn run_report(
     }
     let entry = Value::Host(std::rc::Rc::new(Box::new(Entry(program.unbind()))));
     frame::open_run();
-    let r = run_host(entry, limits, RunOptions { trace });
+    let external = external.map(|f| Box::new(PyExternal(f)) as Box<dyn HostExternal>);
+    let r = run_host(entry, limits, RunOptions { trace }, external);
     // The run is over: close what it abandoned, in order (SPEC.md §14.4).
     for gen in frame::close_run() {
         if let Err(e) = gen.bind(py).call_method0("close") {

@@ -279,10 +279,16 @@ pub struct HostRun {
 
 /// Run host code: `entry` is called with no arguments on the production VM
 /// (a one-node kont program `(main)` calls it), under `limits`.
-pub fn run_host(entry: Value, limits: Limits, options: RunOptions) -> HostRun {
+pub fn run_host(
+    entry: Value,
+    limits: Limits,
+    options: RunOptions,
+    external: Option<Box<dyn super::HostExternal>>,
+) -> HostRun {
     let (code, map) = driver();
     let run = crate::next_run();
     let mut m = Machine::new(code, run, limits.fuel, limits.depth, options.trace, false);
+    m.external = external;
     let stop = match m.alloc_fiber(NONE, Boundary::None) {
         Flow::Break(exit) => exit,
         Flow::Continue(root) => {

@@ -119,6 +119,15 @@ pub trait HostBoundary {
     fn start(&self, effect: Value, k: Option<Value>) -> Result<Box<dyn HostFrame>, Value>;
 }
 
+/// Promises settled from outside the run (SPEC.md §14.9): a host's awaits.
+pub trait HostExternal {
+    /// Every task of the scheduler is parked and no timer is due: wait until
+    /// something outside settles, and give the settlements (promise index,
+    /// whether it succeeded, the value or error). Nothing pending outside:
+    /// an empty list (the scheduler then reports its deadlock).
+    fn wait(&mut self) -> Vec<(u32, bool, Value)>;
+}
+
 /// Host sites have no node in the program.
 pub const HOST_SITE: kont_spec::NodeId = kont_spec::NodeId::MAX;
 

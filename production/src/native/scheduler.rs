@@ -459,6 +459,8 @@ impl Scheduler {
             if let Some(((due, _), timer)) = self.timers.pop_first() {
                 self.clock = due;
                 self.wake(timer.tid, Some(timer.gen), timer.answer);
+            } else if !root_ended && self.settle_external(m) {
+                // The host settled promises from outside (SPEC.md §14.9): their waiters are ready.
             } else if !root_ended {
                 debug_assert_eq!(self.tasks[0].status, Status::Parked, "a running root is never deadlocked");
                 let e = Value::error("deadlock", Value::str(&self.stuck_message()));
@@ -468,6 +470,25 @@ impl Scheduler {
                 return Reply::Return(Value::list(vec![Value::Bool(root.status == Status::Done), root.value.clone()]));
             }
         }
+    }
+
+    /// Every task is parked and no timer is due: let the host settle pending
+    /// promises from outside (a host run's awaits, SPEC.md §14.9). Whether
+    /// it settled any.
+    fn settle_external(&mut self, m: &mut Machine) -> bool {
+        let Some(settled) = m.wait_external() else { return false };
+        let mut any = false;
+        for (p, good, v) in settled {
+            let Some(promise) = self.promises.get_mut(p as usize) else { continue };
+            if promise.status != Settled::Pending || (!good && !v.is_error()) {
+                continue;
+            }
+            promise.status = if good { Settled::Done } else { Settled::Failed };
+            promise.value = v;
+            self.notify(m, Handle::Promise(p));
+            any = true;
+        }
+        any
     }
 
     /// Cancel, lowest id first, every task from `close_next` on (each once).
