@@ -362,9 +362,16 @@ class PreludeCall:
 
 
 def _starter(program: Any) -> Callable[[Any], Any]:
-    if not isinstance(program, (Program, WithHandler, WithIntercept, WithObserve, PreludeCall)):
+    """The task body the prelude calls (with `unit`): it runs `program`."""
+    if isinstance(program, Program):
+        return lambda _unit: program
+    if not isinstance(program, (WithHandler, WithIntercept, WithObserve, PreludeCall)):
         raise TypeError(f"expected a program (a call of a @do function), got {program!r}")
-    return lambda _unit: program
+    return lambda _unit: _run_node(program)
+
+
+def _yield_node(node: Any) -> Any:
+    return (yield node)
 
 
 class Scheduled(PreludeCall):
@@ -541,6 +548,9 @@ def Await(awaitable: Any):
     from . import _awaiting
 
     waiter = _awaiting.current()
+    if _awaiting.already_done(awaitable):
+        # Nothing to wait for: the result (or its exception) at once.
+        return _awaiting.result_of(awaitable)
     try:
         p = yield CreatePromise()
     except UnhandledEffect:
@@ -581,3 +591,6 @@ def CreateExternalPromise():
     future: "concurrent.futures.Future[Any]" = concurrent.futures.Future()
     _awaiting.current().register(p.id, future)
     return ExternalPromise(p.id, future)
+
+
+_run_node = do(_yield_node)

@@ -128,3 +128,14 @@ class Waiter:
             else:
                 out.append((promise, True, f.result()))
         return out
+
+
+def already_done(awaitable: Any) -> bool:
+    """A future that has its result already (awaiting it would not wait)."""
+    if isinstance(awaitable, concurrent.futures.Future):
+        return awaitable.done() and not awaitable.cancelled()
+    return asyncio.isfuture(awaitable) and awaitable.done() and not awaitable.cancelled()
+
+
+def result_of(future: Any) -> Any:
+    return future.result()

@@ -367,3 +367,21 @@ def test_an_error_two_spawns_deep_shows_both_spawn_boundaries():
     note = info.value.__notes__[0]
     assert "── task 2 (spawned by task 1) failed → joined by task 1" in note
     assert "── task 1 (spawned by task 0) failed → joined by task 0" in note
+
+
+def test_scheduled_accepts_any_program_node():
+    # `scheduled(h(main()))`: the root is a boundary node, not a bare @do call.
+    @handler
+    def double(effect: Log, k):
+        return (yield Resume(k, effect.text * 2))
+
+    @do
+    def child():
+        return (yield Log("ab"))
+
+    @do
+    def main():
+        t = yield Spawn(double(child()))
+        return (yield Log("x")), (yield Wait(t))
+
+    assert run(scheduled(double(main()))) == ("xx", "abab")
