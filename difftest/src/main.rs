@@ -156,7 +156,7 @@ fn run(
     }
     let r = engine.run(&program, limits, RunOptions { trace: trace || traceback || json });
     if json {
-        println!("{}", serde_json::to_string(&r).expect("results serialize"));
+        println!("{}", r.to_json());
     } else {
         for v in &r.output {
             println!("emit {v}");
