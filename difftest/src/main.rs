@@ -126,14 +126,21 @@ fn run(
             return ExitCode::from(2);
         }
     };
-    let src = match std::fs::read_to_string(&file) {
-        Ok(s) => s,
+    let bytes = match std::fs::read(&file) {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("kont: {}: {e}", file.display());
             return ExitCode::from(2);
         }
     };
-    let (program, map) = match parse_program(&src) {
+    let src = match kont_spec::syntax::decode(&bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}:{e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let (program, map) = match parse_program(src) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{}:{e}", file.display());
