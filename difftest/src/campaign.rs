@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use kont_spec::syntax::print_program;
 use kont_spec::{Engine, Outcome, Program, Rule, RunOptions};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::gen::{self, Case, Rng};
 use crate::oracle::{check, Class, Coverage, Discard, Mismatch, Verdict};
@@ -25,10 +25,50 @@ pub fn case_at(seed: u64, i: u64) -> Case {
     gen::case(&mut Rng::new(case_seed(seed, i)))
 }
 
+/// One of `count` machines' part of a campaign: the cases whose index `i`
+/// has `i % count == index`. Case `i`'s program depends only on the seed and
+/// `i` ([`case_at`]), so the shards `0/N` … `N-1/N` of one seed and case count
+/// run exactly the campaign's cases, each once, and their counts add up to
+/// the campaign's ([`sum`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// The whole campaign.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// `I/N`, with `I < N`.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || format!("`{s}` is not a shard: expected I/N with 0 <= I < N (for example 0/4)");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (i.trim().parse::<u64>().map_err(|_| bad())?, n.trim().parse::<u64>().map_err(|_| bad())?);
+        if index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The `j`-th case index of this shard.
+    pub fn case_index(self, j: u64) -> Option<u64> {
+        j.checked_mul(self.count)?.checked_add(self.index)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
 #[derive(Clone)]
 pub struct Config<'a> {
+    /// The campaign's size: case indices `0..cases` (of which this shard runs its part).
     pub cases: u64,
     pub seed: u64,
+    pub shard: Shard,
     pub jobs: usize,
     /// Where to save a found mismatch as a regression case.
     pub save: Option<PathBuf>,
@@ -94,6 +134,9 @@ pub struct Counts {
 #[derive(Clone, Debug)]
 pub struct Report {
     pub seed: u64,
+    /// The campaign's size and the part of it run.
+    pub campaign_cases: u64,
+    pub shard: Shard,
     pub counts: Counts,
     pub elapsed: Duration,
     pub coverage: Coverage,
@@ -135,10 +178,8 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
                 let mut counts = Counts::default();
                 let mut cov = Coverage::default();
                 while !stop.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= config.cases {
-                        break;
-                    }
+                    let j = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(i) = config.shard.case_index(j).filter(|&i| i < config.cases) else { break };
                     let case = case_at(config.seed, i);
                     counts.run += 1;
                     counts.concurrent += case.prelude as u64;
@@ -190,7 +231,7 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
             saved,
         }
     });
-    Report { seed: config.seed, counts, elapsed, coverage, found }
+    Report { seed: config.seed, campaign_cases: config.cases, shard: config.shard, counts, elapsed, coverage, found }
 }
 
 fn add_counts(a: &mut Counts, b: &Counts) {
@@ -278,10 +319,16 @@ fn indent(text: &str) -> String {
     text.trim_end().replace('\n', "\n    ")
 }
 
-/// The campaign's summary as one JSON object.
-#[derive(Serialize)]
+/// The campaign's summary as one JSON object. Summaries of shards of one
+/// campaign add up ([`sum`]) to a summary of the same shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsonSummary {
     pub seed: u64,
+    /// The campaign's size (case indices `0..campaign_cases`).
+    pub campaign_cases: u64,
+    /// The shards this summary covers, as `I/N`: one for a run, several for a sum.
+    pub shards: Vec<String>,
+    /// Programs run.
     pub cases: u64,
     pub concurrent: u64,
     pub values: u64,
@@ -289,21 +336,25 @@ pub struct JsonSummary {
     pub fuel_exhausted: u64,
     pub discarded: u64,
     pub mismatches: u64,
+    /// Wall-clock seconds (summed over shards: machine-seconds).
     pub seconds: f64,
     pub programs_per_second: f64,
     /// Per engine, the rules it never fired.
-    pub rules_never_hit: Vec<(&'static str, Vec<&'static str>)>,
-    pub rule_hits_reference: Vec<(&'static str, u64)>,
-    pub rule_hits_vm: Vec<(&'static str, u64)>,
-    pub rule_hits_vm_prelude: Vec<(&'static str, u64)>,
+    pub rules_never_hit: Vec<(String, Vec<String>)>,
+    pub rule_hits_reference: Vec<(String, u64)>,
+    pub rule_hits_vm: Vec<(String, u64)>,
+    pub rule_hits_vm_prelude: Vec<(String, u64)>,
+    /// The first mismatch (of each shard that found one).
     pub mismatch: Option<String>,
 }
 
 impl Report {
     pub fn json(&self) -> JsonSummary {
-        let hits = |c: &kont_spec::RuleCounts| Rule::ALL.iter().map(|r| (r.name(), c.get(*r))).collect();
+        let hits = |c: &kont_spec::RuleCounts| Rule::ALL.iter().map(|r| (r.name().to_string(), c.get(*r))).collect();
         JsonSummary {
             seed: self.seed,
+            campaign_cases: self.campaign_cases,
+            shards: vec![self.shard.to_string()],
             cases: self.counts.run,
             concurrent: self.counts.concurrent,
             values: self.counts.values,
@@ -316,7 +367,7 @@ impl Report {
             rules_never_hit: self
                 .unhit()
                 .into_iter()
-                .map(|(engine, rules)| (engine, rules.iter().map(|r| r.name()).collect()))
+                .map(|(engine, rules)| (engine.to_string(), rules.iter().map(|r| r.name().to_string()).collect()))
                 .collect(),
             rule_hits_reference: hits(&self.coverage.reference),
             rule_hits_vm: hits(&self.coverage.vm),
@@ -324,4 +375,71 @@ impl Report {
             mismatch: self.found.as_ref().map(|f| f.mismatch.first.clone()),
         }
     }
+}
+
+/// Add up the summaries of shards of one campaign (same seed and size,
+/// no shard twice). The sum has the same shape: counts, seconds and rule
+/// hits add; a rule is never hit by an engine when no shard's engine hit it.
+/// Sums can be summed again.
+pub fn sum(parts: &[JsonSummary]) -> Result<JsonSummary, String> {
+    let (first, rest) = parts.split_first().ok_or("no summaries to add up")?;
+    let mut total = first.clone();
+    for p in rest {
+        if (p.seed, p.campaign_cases) != (first.seed, first.campaign_cases) {
+            return Err(format!(
+                "summaries of different campaigns: seed {} with {} cases, and seed {} with {} cases",
+                first.seed, first.campaign_cases, p.seed, p.campaign_cases
+            ));
+        }
+        if let Some(s) = p.shards.iter().find(|s| total.shards.contains(s)) {
+            return Err(format!("shard {s} appears twice"));
+        }
+        total.shards.extend(p.shards.iter().cloned());
+        total.cases += p.cases;
+        total.concurrent += p.concurrent;
+        total.values += p.values;
+        total.errors += p.errors;
+        total.fuel_exhausted += p.fuel_exhausted;
+        total.discarded += p.discarded;
+        total.mismatches += p.mismatches;
+        total.seconds += p.seconds;
+        for (mine, theirs) in [
+            (&mut total.rule_hits_reference, &p.rule_hits_reference),
+            (&mut total.rule_hits_vm, &p.rule_hits_vm),
+            (&mut total.rule_hits_vm_prelude, &p.rule_hits_vm_prelude),
+        ] {
+            add_hits(mine, theirs);
+        }
+        total.mismatch = match (total.mismatch.take(), &p.mismatch) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or_else(|| b.clone()),
+        };
+    }
+    total.programs_per_second = total.cases as f64 / total.seconds.max(1e-9);
+    let never = |hits: &[(String, u64)]| hits.iter().filter(|(_, n)| *n == 0).map(|(r, _)| r.clone()).collect();
+    total.rules_never_hit = vec![
+        ("reference".to_string(), never(&total.rule_hits_reference)),
+        ("vm".to_string(), never(&total.rule_hits_vm)),
+        ("vm-prelude".to_string(), never(&total.rule_hits_vm_prelude)),
+    ];
+    Ok(total)
+}
+
+fn add_hits(mine: &mut Vec<(String, u64)>, theirs: &[(String, u64)]) {
+    for (rule, n) in theirs {
+        match mine.iter_mut().find(|(r, _)| r == rule) {
+            Some((_, m)) => *m += n,
+            None => mine.push((rule.clone(), *n)),
+        }
+    }
+}
+
+/// Which shards of `count` a set of shard names is missing (empty when complete).
+pub fn missing_shards(shards: &[String]) -> Result<Vec<Shard>, String> {
+    let parsed: Vec<Shard> = shards.iter().map(|s| Shard::parse(s)).collect::<Result<_, _>>()?;
+    let Some(count) = parsed.first().map(|s| s.count) else { return Ok(Vec::new()) };
+    if let Some(s) = parsed.iter().find(|s| s.count != count) {
+        return Err(format!("shards of different splits: {}/{count} and {s}", parsed[0].index));
+    }
+    Ok((0..count).map(|index| Shard { index, count }).filter(|s| !parsed.contains(s)).collect())
 }

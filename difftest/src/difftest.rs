@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use kont_difftest::campaign::{self, Config, Report};
+use kont_difftest::campaign::{self, Config, JsonSummary, Report, Shard};
 use kont_difftest::corpus;
 use kont_spec::syntax::print_program;
 use kont_spec::Engine;
@@ -13,6 +13,7 @@ use kont_spec::Engine;
 pub struct Args {
     pub cases: Option<u64>,
     pub seed: Option<u64>,
+    pub shard: Option<String>,
     pub jobs: Option<usize>,
     pub save: bool,
     pub json: bool,
@@ -23,6 +24,17 @@ pub struct Args {
 pub fn run(a: Args) -> ExitCode {
     let reference: &dyn Engine = &kont_reference::Reference;
     let vm: &dyn Engine = &kont_vm::Vm;
+    let shard = match a.shard.as_deref().map(Shard::parse).transpose() {
+        Ok(s) => s.unwrap_or(Shard::ALL),
+        Err(e) => {
+            eprintln!("kont: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if shard != Shard::ALL && a.seed.is_none() {
+        eprintln!("kont: `--shard` needs `--seed`: every shard must run the same campaign");
+        return ExitCode::from(2);
+    }
     if !a.no_corpus {
         match check_corpus(&a.corpus, reference, vm) {
             Ok((passed, 0)) => eprintln!("corpus: {passed} passed, 0 failed (both engines agree)"),
@@ -40,8 +52,14 @@ pub fn run(a: Args) -> ExitCode {
         a.seed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64));
     let cases = a.cases.unwrap_or(20_000);
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    eprintln!("campaign: {cases} programs, seed {seed}, {jobs} job(s)");
-    let bar = ProgressBar::new(cases);
+    // Case indices `shard.index, shard.index + N, ...` below `cases`.
+    let mine = cases.saturating_sub(shard.index).div_ceil(shard.count);
+    if shard == Shard::ALL {
+        eprintln!("campaign: {cases} programs, seed {seed}, {jobs} job(s)");
+    } else {
+        eprintln!("campaign: shard {shard} of {cases} programs ({mine} of them), seed {seed}, {jobs} job(s)");
+    }
+    let bar = ProgressBar::new(mine);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} programs  {per_sec}  eta {eta}").expect("template"),
     );
@@ -49,6 +67,7 @@ pub fn run(a: Args) -> ExitCode {
     let config = Config {
         cases,
         seed,
+        shard,
         jobs,
         save: a.save.then(|| a.corpus.join("regressions")),
         shrink: true,
@@ -150,5 +169,71 @@ fn print_report(r: &Report) {
             Some(Err(e)) => eprintln!("could not save the regression case: {e}"),
             None => {}
         }
+    }
+}
+
+/// `kont difftest-sum FILE...`: add up the `--json` summaries of shards of one
+/// campaign (each file's last non-empty line is a summary).
+pub fn sum(files: &[PathBuf]) -> ExitCode {
+    let mut parts = Vec::new();
+    for f in files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("kont: {}: {e}", f.display());
+                return ExitCode::from(2);
+            }
+        };
+        let line = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        match serde_json::from_str::<JsonSummary>(line) {
+            Ok(p) => parts.push(p),
+            Err(e) => {
+                eprintln!("kont: {}: not a `kont difftest --json` summary: {e}", f.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let total = match campaign::sum(&parts) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("kont: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match campaign::missing_shards(&total.shards) {
+        Ok(missing) if missing.is_empty() => {}
+        Ok(missing) => {
+            let names: Vec<String> = missing.iter().map(Shard::to_string).collect();
+            eprintln!("note: shards missing from the sum: {}", names.join(" "));
+        }
+        Err(e) => eprintln!("note: {e}"),
+    }
+    eprintln!(
+        "sum of {} shard(s) of seed {}: {} programs ({} concurrent) in {:.1} machine-seconds ({:.0} programs/s): \
+         {} values, {} errors, {} out of fuel, {} discarded, {} mismatch(es)",
+        total.shards.len(),
+        total.seed,
+        total.cases,
+        total.concurrent,
+        total.seconds,
+        total.programs_per_second,
+        total.values,
+        total.errors,
+        total.fuel_exhausted,
+        total.discarded,
+        total.mismatches
+    );
+    for (engine, never) in &total.rules_never_hit {
+        if never.is_empty() {
+            eprintln!("rules ({engine}): every SPEC.md rule fired");
+        } else {
+            eprintln!("rules ({engine}): never hit: {}", never.join(" "));
+        }
+    }
+    println!("{}", serde_json::to_string(&total).expect("summary serializes"));
+    if total.mismatches > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

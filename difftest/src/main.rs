@@ -63,6 +63,11 @@ enum Command {
         /// Campaign seed (default: from the clock; printed).
         #[arg(long)]
         seed: Option<u64>,
+        /// Run only shard I of N (`I/N`, 0 <= I < N): the cases whose index is I modulo N.
+        /// Needs `--seed`; N machines running 0/N .. N-1/N split the campaign without overlap,
+        /// and `kont difftest-sum` adds up their `--json` summaries.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
         /// Worker threads (default: all cores).
         #[arg(long)]
         jobs: Option<usize>,
@@ -78,6 +83,12 @@ enum Command {
         /// Corpus directory checked first.
         #[arg(long, default_value = "corpus")]
         corpus: PathBuf,
+    },
+    /// Add up the `--json` summaries of shards of one campaign (files holding
+    /// `kont difftest --shard I/N --json` output); prints the sum as JSON.
+    DifftestSum {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// Run every assertion of the given `.kont` files or directories.
     Check {
@@ -95,9 +106,10 @@ fn main() -> ExitCode {
             run(file, &engine, trace, traceback, json, Limits { fuel, depth }, prelude.as_deref())
         }
         Command::Check { paths, engine } => check(&paths, &engine),
-        Command::Difftest { cases, seed, jobs, save, json, no_corpus, corpus } => {
-            difftest::run(difftest::Args { cases, seed, jobs, save, json, no_corpus, corpus })
+        Command::Difftest { cases, seed, shard, jobs, save, json, no_corpus, corpus } => {
+            difftest::run(difftest::Args { cases, seed, shard, jobs, save, json, no_corpus, corpus })
         }
+        Command::DifftestSum { files } => difftest::sum(&files),
     }
 }
 
@@ -126,14 +138,21 @@ fn run(
             return ExitCode::from(2);
         }
     };
-    let src = match std::fs::read_to_string(&file) {
-        Ok(s) => s,
+    let bytes = match std::fs::read(&file) {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("kont: {}: {e}", file.display());
             return ExitCode::from(2);
         }
     };
-    let (program, map) = match parse_program(&src) {
+    let src = match kont_spec::syntax::decode(&bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}:{e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let (program, map) = match parse_program(src) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{}:{e}", file.display());
@@ -156,7 +175,7 @@ fn run(
     }
     let r = engine.run(&program, limits, RunOptions { trace: trace || traceback || json });
     if json {
-        println!("{}", serde_json::to_string(&r).expect("results serialize"));
+        println!("{}", r.to_json());
     } else {
         for v in &r.output {
             println!("emit {v}");

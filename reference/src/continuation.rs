@@ -110,6 +110,11 @@ impl<'p> Interp<'p> {
     /// Reactivate a suspended computation: `outer⟨inner(ρ̂)⟩`.
     pub fn resume_body(&mut self, body: ContBody<'p>, r: Resumption<'p>) -> Res<'p> {
         let ContBody { inner, outer, .. } = body;
+        self.reactivate(inner, outer, r)
+    }
+
+    /// `outer⟨inner(ρ̂)⟩`: the envelope plays no part in reactivation.
+    pub fn reactivate(&mut self, inner: Kont<'p>, outer: Option<Boundary<'p>>, r: Resumption<'p>) -> Res<'p> {
         let res = inner.call(self, r);
         match outer {
             Some(b) => self.boundary(b, res),

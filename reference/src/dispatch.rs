@@ -145,9 +145,13 @@ impl<'p> Interp<'p> {
                     self.rule(Rule::KPass);
                     let effect = effect.unwrap_or(a.effect);
                     self.emit(|| Event::Pass { dispatch: a.d, scope: a.scope, k, effect: effect.view() });
-                    let crossed = body.envelope.clone();
-                    let kont = Kont::new(move |m, r| m.resume_body(body, r));
-                    ActEnd::Done(Res::Op(Box::new(Op { d: a.d, effect, site: a.site, k: kont, crossed })))
+                    // use(k) = (body, β): both move on with the dispatch, as
+                    // `op d ε'' body β`. Moved, not copied: in a chain of
+                    // passes each β is the next one's prefix, and keeping a
+                    // copy per pass would make the chain's memory quadratic.
+                    let ContBody { inner, outer, envelope } = body;
+                    let kont = Kont::new(move |m, r| m.reactivate(inner, outer, r));
+                    ActEnd::Done(Res::Op(Box::new(Op { d: a.d, effect, site: a.site, k: kont, crossed: envelope })))
                 }
             },
             Res::Exh(_) => ActEnd::Done(c),

@@ -85,6 +85,21 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// The JSON form (`kont run --json`); safe at any depth of its values.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("results always serialize")
+    }
+
+    /// Parse the JSON form back. Deeply nested documents are fine: the
+    /// deserializer grows the stack (the outcome is internally tagged, so
+    /// serde buffers it through its own recursion, which this covers too).
+    pub fn from_json(text: &str) -> Result<RunResult, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        de.disable_recursion_limit();
+        let de = serde_stacker::Deserializer::new(&mut de);
+        RunResult::deserialize(de)
+    }
+
     /// Whether fuel is comparable with another engine's: both counted exactly.
     pub fn fuel_comparable(&self, other: &RunResult) -> bool {
         !self.native && !other.native

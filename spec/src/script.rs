@@ -224,11 +224,12 @@ fn show_list(vs: &[ValueView]) -> String {
 
 impl Script {
     pub fn load(path: &Path) -> Result<Script, ScriptError> {
-        let src = std::fs::read_to_string(path).map_err(|e| ScriptError {
+        let bytes = std::fs::read(path).map_err(|e| ScriptError {
             path: path.to_path_buf(),
             error: ParseError::new(Pos { line: 1, col: 1 }, format!("cannot read: {e}")),
         })?;
-        Script::parse(path, &src)
+        let src = crate::syntax::decode(&bytes).map_err(|error| ScriptError { path: path.to_path_buf(), error })?;
+        Script::parse(path, src)
     }
 
     pub fn parse(path: &Path, src: &str) -> Result<Script, ScriptError> {
@@ -285,9 +286,17 @@ fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
     let mut rejection: Option<(Stage, String, String)> = None;
     // The first clause that only makes sense for a program that runs.
     let mut run_clause: Option<(String, Pos)> = None;
+    let mut seen: Vec<String> = Vec::new();
     while !cur.at_rparen() {
         let fpos = cur.expect_lparen("a test clause")?;
         let (word, wpos) = cur.atom("a test clause name")?;
+        // The clauses that hold one setting each: a second would silently win.
+        if matches!(word.as_str(), "rules" | "limits" | "prelude" | "fuel-spent" | "output" | "trace") {
+            if seen.contains(&word) {
+                return Err(ParseError::new(fpos, format!("a test has one `({word} ...)`")));
+            }
+            seen.push(word.clone());
+        }
         if !matches!(word.as_str(), "prelude" | "malformed" | "invalid") && run_clause.is_none() {
             run_clause = Some((word.clone(), fpos));
         }
@@ -315,9 +324,19 @@ fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
             "limits" => {
                 while !cur.at_rparen() {
                     let (opt, opos) = cur.atom("`:fuel` or `:depth`")?;
+                    let repeated = |set: bool| match set {
+                        true => Err(ParseError::new(opos, format!("`{opt}` appears twice in `limits`"))),
+                        false => Ok(()),
+                    };
                     match opt.as_str() {
-                        ":fuel" => fuel = Some(cur.int("the fuel")?.max(0) as u64),
-                        ":depth" => depth = Some(cur.int("the depth")?.clamp(0, u32::MAX as i64) as u32),
+                        ":fuel" => {
+                            repeated(fuel.is_some())?;
+                            fuel = Some(limit(cur, "the fuel", u64::MAX)?);
+                        }
+                        ":depth" => {
+                            repeated(depth.is_some())?;
+                            depth = Some(limit(cur, "the depth", u32::MAX as u64)? as u32);
+                        }
                         _ => return Err(ParseError::new(opos, format!("unknown limit `{opt}`"))),
                     }
                 }
@@ -371,7 +390,7 @@ fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
                 cur.expect_rparen("`(prelude \"name\")`")?;
             }
             "fuel-spent" => {
-                spent = Some(cur.int("the fuel spent")?.max(0) as u64);
+                spent = Some(limit(cur, "the fuel spent", u64::MAX)?);
                 cur.expect_rparen("`(fuel-spent n)`")?;
             }
             "output" => {
@@ -448,6 +467,17 @@ fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
         trace,
         spent,
     })))
+}
+
+/// A non-negative integer at most `max` (a limit, or the fuel spent);
+/// anything else is an error at the number, never silently clamped.
+fn limit(cur: &mut Cursor, what: &str, max: u64) -> Result<u64, ParseError> {
+    let pos = cur.pos();
+    let n = cur.int(what)?;
+    match u64::try_from(n) {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(ParseError::new(pos, format!("{what} must be an integer from 0 to {max}, not {n}"))),
+    }
 }
 
 /// All `.kont` files under `path` (a file or a directory), sorted.

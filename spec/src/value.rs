@@ -6,6 +6,7 @@
 //! (creation order in the run): never an address or an engine-internal index.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -13,14 +14,19 @@ use crate::ast::Label;
 use crate::deep::grow;
 use crate::syntax::{quote_str, Cursor, ParseError, Tok};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Values nest as deep as a program makes them (a list 1,000,000 levels
+/// deep), so every walk over one is depth-safe: `Clone`, `PartialEq`, `Hash`,
+/// `Debug`, `Display`, serde and `Drop` are written out below (rather than
+/// derived) to run each level on a grown stack ([`grow`]).
+#[derive(Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ValueView {
     Unit,
     Bool(bool),
     Int(i64),
     Str(String),
-    List(Vec<ValueView>),
+    List(#[serde(with = "deep_list")] Vec<ValueView>),
     /// A closure; `letrec` functions carry their name.
     Fn {
         name: Option<String>,
@@ -35,10 +41,12 @@ pub enum ValueView {
     },
     Error {
         tag: String,
+        #[serde(with = "deep_box")]
         payload: Box<ValueView>,
     },
     Effect {
         label: Label,
+        #[serde(with = "deep_box")]
         payload: Box<ValueView>,
     },
     /// A host value (a Python object) by its printed form (SPEC.md §14.5).
@@ -239,5 +247,132 @@ impl Drop for ValueView {
             }
             _ => {}
         }
+    }
+}
+
+impl Clone for ValueView {
+    fn clone(&self) -> ValueView {
+        grow(|| match self {
+            ValueView::Unit => ValueView::Unit,
+            ValueView::Bool(b) => ValueView::Bool(*b),
+            ValueView::Int(i) => ValueView::Int(*i),
+            ValueView::Str(s) => ValueView::Str(s.clone()),
+            ValueView::List(vs) => ValueView::List(vs.clone()),
+            ValueView::Fn { name } => ValueView::Fn { name: name.clone() },
+            ValueView::Cont { id } => ValueView::Cont { id: *id },
+            ValueView::Cell { id } => ValueView::Cell { id: *id },
+            ValueView::Error { tag, payload } => ValueView::Error { tag: tag.clone(), payload: payload.clone() },
+            ValueView::Effect { label, payload } => {
+                ValueView::Effect { label: label.clone(), payload: payload.clone() }
+            }
+            ValueView::Host { repr } => ValueView::Host { repr: repr.clone() },
+        })
+    }
+}
+
+/// Structural identity (what the oracle and assertions compare), not `=`:
+/// functions are equal when their names are.
+impl PartialEq for ValueView {
+    fn eq(&self, other: &ValueView) -> bool {
+        use ValueView::*;
+        grow(|| match (self, other) {
+            (Unit, Unit) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Str(a), Str(b)) => a == b,
+            (List(a), List(b)) => a == b,
+            (Fn { name: a }, Fn { name: b }) => a == b,
+            (Cont { id: a }, Cont { id: b }) | (Cell { id: a }, Cell { id: b }) => a == b,
+            (Error { tag: t1, payload: p1 }, Error { tag: t2, payload: p2 }) => t1 == t2 && p1 == p2,
+            (Effect { label: l1, payload: p1 }, Effect { label: l2, payload: p2 }) => l1 == l2 && p1 == p2,
+            (Host { repr: a }, Host { repr: b }) => a == b,
+            _ => false,
+        })
+    }
+}
+
+impl Eq for ValueView {}
+
+impl Hash for ValueView {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        grow(|| {
+            std::mem::discriminant(self).hash(h);
+            match self {
+                ValueView::Unit => {}
+                ValueView::Bool(b) => b.hash(h),
+                ValueView::Int(i) => i.hash(h),
+                ValueView::Str(s) => s.hash(h),
+                ValueView::List(vs) => vs.hash(h),
+                ValueView::Fn { name } => name.hash(h),
+                ValueView::Cont { id } | ValueView::Cell { id } => id.hash(h),
+                ValueView::Error { tag, payload } => {
+                    tag.hash(h);
+                    payload.hash(h);
+                }
+                ValueView::Effect { label, payload } => {
+                    label.hash(h);
+                    payload.hash(h);
+                }
+                ValueView::Host { repr } => repr.hash(h),
+            }
+        })
+    }
+}
+
+/// The derived form (`List([Int(1)])`). `{:?}` is depth-safe; `{:#?}` indents
+/// through one adapter per level and is not meant for deep values.
+impl fmt::Debug for ValueView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        grow(|| match self {
+            ValueView::Unit => f.write_str("Unit"),
+            ValueView::Bool(b) => f.debug_tuple("Bool").field(b).finish(),
+            ValueView::Int(i) => f.debug_tuple("Int").field(i).finish(),
+            ValueView::Str(s) => f.debug_tuple("Str").field(s).finish(),
+            ValueView::List(vs) => f.debug_tuple("List").field(vs).finish(),
+            ValueView::Fn { name } => f.debug_struct("Fn").field("name", name).finish(),
+            ValueView::Cont { id } => f.debug_struct("Cont").field("id", id).finish(),
+            ValueView::Cell { id } => f.debug_struct("Cell").field("id", id).finish(),
+            ValueView::Error { tag, payload } => {
+                f.debug_struct("Error").field("tag", tag).field("payload", payload).finish()
+            }
+            ValueView::Effect { label, payload } => {
+                f.debug_struct("Effect").field("label", label).field("payload", payload).finish()
+            }
+            ValueView::Host { repr } => f.debug_struct("Host").field("repr", repr).finish(),
+        })
+    }
+}
+
+/// serde for the nested fields: each level (de)serializes on a grown stack.
+/// (A deserializer must also lift its own limit: `serde_json`'s
+/// `disable_recursion_limit`, as `Program::from_json` does.)
+mod deep_list {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::ValueView;
+    use crate::deep::grow;
+
+    pub fn serialize<S: Serializer>(vs: &[ValueView], s: S) -> Result<S::Ok, S::Error> {
+        grow(|| vs.serialize(s))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ValueView>, D::Error> {
+        grow(|| Vec::deserialize(d))
+    }
+}
+
+mod deep_box {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::ValueView;
+    use crate::deep::grow;
+
+    #[allow(clippy::borrowed_box)]
+    pub fn serialize<S: Serializer>(v: &Box<ValueView>, s: S) -> Result<S::Ok, S::Error> {
+        grow(|| v.serialize(s))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<ValueView>, D::Error> {
+        grow(|| Box::deserialize(d))
     }
 }

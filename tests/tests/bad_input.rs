@@ -81,3 +81,93 @@ proptest! {
         let _ = parse_program(&src);
     }
 }
+
+/// Invalid UTF-8 in a file is reported at its line:col (columns count
+/// characters: `é` is one), for programs and for scripts alike.
+#[test]
+fn invalid_utf8_is_reported_at_its_line_and_column() {
+    let e = kont_spec::syntax::decode(b"(+ 1\n   \xc3\xa9 \xff 2)").unwrap_err();
+    assert_eq!(e.to_string(), "2:6: invalid UTF-8 (byte 0xff)");
+    assert_eq!(kont_spec::syntax::decode(b"\x80").unwrap_err().to_string(), "1:1: invalid UTF-8 (byte 0x80)");
+    assert_eq!(kont_spec::syntax::decode("(+ 1 é)".as_bytes()), Ok("(+ 1 é)"));
+
+    let path = std::env::temp_dir().join(format!("kont-bad-utf8-{}.kont", std::process::id()));
+    std::fs::write(&path, b"(test \"t\"\n  (program \"\xff\") (value 1))").unwrap();
+    let e = Script::load(&path).unwrap_err();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(e.error.to_string(), "2:13: invalid UTF-8 (byte 0xff)");
+}
+
+fn script_error(src: &str) -> String {
+    match Script::parse(std::path::Path::new("t.kont"), src) {
+        Ok(_) => panic!("accepted: {src}"),
+        Err(e) => e.error.to_string(),
+    }
+}
+
+/// A limit out of range is an error at the number, not clamped.
+#[test]
+fn a_negative_or_out_of_range_limit_is_rejected() {
+    let max = u64::MAX;
+    for (src, msg) in [
+        (
+            r#"(test "t" (limits :fuel -1) (program 1) (value 1))"#,
+            format!("1:25: the fuel must be an integer from 0 to {max}, not -1"),
+        ),
+        (
+            r#"(test "t" (limits :depth -5) (program 1) (value 1))"#,
+            "1:26: the depth must be an integer from 0 to 4294967295, not -5".into(),
+        ),
+        (
+            r#"(test "t" (limits :depth 4294967296) (program 1) (value 1))"#,
+            "1:26: the depth must be an integer from 0 to 4294967295, not 4294967296".into(),
+        ),
+        (
+            r#"(test "t" (program 1) (value 1) (fuel-spent -1))"#,
+            format!("1:45: the fuel spent must be an integer from 0 to {max}, not -1"),
+        ),
+    ] {
+        assert_eq!(script_error(src), msg, "{src}");
+    }
+    let ok = Script::parse(
+        std::path::Path::new("t.kont"),
+        r#"(test "t" (limits :fuel 0 :depth 4294967295) (program 1) (exhausted fuel))"#,
+    );
+    assert_eq!(ok.unwrap().cases[0].limits(Limits::DEFAULT), Limits { fuel: 0, depth: u32::MAX });
+}
+
+/// An option or single-setting clause given twice is an error: the last one
+/// must not silently win.
+#[test]
+fn a_repeated_option_or_clause_is_rejected() {
+    for (src, msg) in [
+        (r#"(test "t" (limits :fuel 1 :fuel 2) (program 1) (value 1))"#, "1:27: `:fuel` appears twice in `limits`"),
+        (
+            r#"(test "t" (limits :depth 1 :fuel 5 :depth 2) (program 1) (value 1))"#,
+            "1:36: `:depth` appears twice in `limits`",
+        ),
+        (
+            r#"(test "t" (limits :fuel 1) (limits :depth 2) (program 1) (value 1))"#,
+            "1:28: a test has one `(limits ...)`",
+        ),
+        (r#"(test "t" (program 1) (value 1) (output) (output 1))"#, "1:42: a test has one `(output ...)`"),
+        (r#"(test "t" (program 1) (value 1) (trace) (trace))"#, "1:41: a test has one `(trace ...)`"),
+        (r#"(test "t" (rules E-Lit) (rules E-Var) (program 1) (value 1))"#, "1:25: a test has one `(rules ...)`"),
+        (r#"(test "t" (prelude "std") (prelude "std") (program 1) (value 1))"#, "1:27: a test has one `(prelude ...)`"),
+        (
+            r#"(test "t" (program 1) (value 1) (fuel-spent 1) (fuel-spent 1))"#,
+            "1:48: a test has one `(fuel-spent ...)`",
+        ),
+    ] {
+        assert_eq!(script_error(src), msg, "{src}");
+    }
+    for (src, msg) in [
+        (r#"(with-handler :name "a" :name "b" ((A (x k) x)) 1)"#, "1:25: option `:name` appears twice"),
+        ("(with-handler :only (A) :only (B) ((A (x k) x)) 1)", "1:25: option `:only` appears twice"),
+        (r#"(with-handler :native "x" :native "y" ((A (x k) x)) 1)"#, "1:27: option `:native` appears twice"),
+        ("(with-intercept :only (A) :only (B) (fn (e) e) 1)", "1:27: option `:only` appears twice"),
+        ("(with-observe :only (A) :only (B) (fn (e) e) 1)", "1:25: option `:only` appears twice"),
+    ] {
+        assert_eq!(parse_program(src).map(|_| ()).unwrap_err().to_string(), msg, "{src}");
+    }
+}

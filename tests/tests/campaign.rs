@@ -3,10 +3,10 @@
 
 #![forbid(unsafe_code)]
 
-use kont_difftest::campaign::{self, Config, Report};
+use kont_difftest::campaign::{self, Config, Report, Shard};
 
 fn campaign(seed: u64, cases: u64) -> Report {
-    let config = Config { cases, seed, jobs: 2, save: None, shrink: true, progress: None };
+    let config = Config { cases, seed, shard: Shard::ALL, jobs: 2, save: None, shrink: true, progress: None };
     campaign::run(&config, &kont_reference::Reference, &kont_vm::Vm)
 }
 
@@ -48,4 +48,38 @@ fn random_seed_campaign_finds_no_mismatch() {
     eprintln!("random seed for this run: {seed} (reproduce: kont difftest --seed {seed} --cases 10000)");
     let r = campaign(seed, 10_000);
     assert_clean(&r);
+}
+
+/// Two machines split one campaign with `--shard 0/2` and `--shard 1/2`: they
+/// run disjoint cases, and their JSON summaries add up (`kont difftest-sum`)
+/// to the unsharded campaign's counts and rule hits, exactly.
+#[test]
+fn two_shards_add_up_to_the_whole_campaign() {
+    let run = |shard: Shard| {
+        let config = Config { cases: 301, seed: 20261202, shard, jobs: 2, save: None, shrink: false, progress: None };
+        campaign::run(&config, &kont_reference::Reference, &kont_vm::Vm).json()
+    };
+    let whole = run(Shard::ALL);
+    let (a, b) = (run(Shard::parse("0/2").unwrap()), run(Shard::parse("1/2").unwrap()));
+    assert_eq!((a.cases, b.cases), (151, 150));
+    let sum = campaign::sum(&[b.clone(), a.clone()]).unwrap();
+    assert_eq!(campaign::missing_shards(&sum.shards), Ok(Vec::new()));
+    let counts = |s: &campaign::JsonSummary| {
+        (s.cases, s.concurrent, s.values, s.errors, s.fuel_exhausted, s.discarded, s.mismatches)
+    };
+    assert_eq!(counts(&sum), counts(&whole));
+    assert_eq!(counts(&whole).0, 301);
+    assert_eq!(sum.rule_hits_reference, whole.rule_hits_reference);
+    assert_eq!(sum.rule_hits_vm, whole.rule_hits_vm);
+    assert_eq!(sum.rule_hits_vm_prelude, whole.rule_hits_vm_prelude);
+    assert_eq!(sum.rules_never_hit, whole.rules_never_hit);
+    // The sum round-trips through JSON and sums again; a shard twice is refused.
+    let text = serde_json::to_string(&sum).unwrap();
+    let mut back = serde_json::from_str::<campaign::JsonSummary>(&text).unwrap();
+    // Seconds are floats: JSON keeps them to within a rounding step.
+    assert!((back.seconds - sum.seconds).abs() < 1e-9);
+    (back.seconds, back.programs_per_second) = (sum.seconds, sum.programs_per_second);
+    assert_eq!(back, sum);
+    assert!(campaign::sum(&[a.clone(), a]).unwrap_err().contains("shard 0/2 appears twice"));
+    assert_eq!(campaign::missing_shards(&b.shards), Ok(vec![Shard { index: 0, count: 2 }]));
 }

@@ -85,6 +85,19 @@ fn end_pos(src: &str) -> Pos {
     Pos { line, col }
 }
 
+/// A source file's bytes as text. Invalid UTF-8 is an error at the line:col
+/// where it starts (columns count characters, as the parser's do).
+pub fn decode(bytes: &[u8]) -> Result<&str, ParseError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = &bytes[..e.valid_up_to()];
+        let good = std::str::from_utf8(good).expect("valid up to here");
+        let line = good.matches('\n').count() + 1;
+        let col = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let byte = bytes[e.valid_up_to()];
+        ParseError::new(Pos { line: line as u32, col: col as u32 }, format!("invalid UTF-8 (byte 0x{byte:02x})"))
+    })
+}
+
 /// Parse a program: exactly one expression.
 pub fn parse_program(src: &str) -> Result<(Program, SourceMap), ParseError> {
     let mut cur = Cursor::new(src, end_pos(src));

@@ -583,16 +583,25 @@ impl<'s> Cursor<'s> {
         let mut only = None;
         let mut native = None;
         loop {
+            let opos = self.pos();
+            // An option given twice is an error: the last one must not silently win.
+            let twice = |set: bool, opt: &str| match set {
+                true => Err(ParseError::new(opos, format!("option `{opt}` appears twice"))),
+                false => Ok(()),
+            };
             match self.peek() {
                 Some(Tok::Atom(a)) if a == ":name" => {
+                    twice(name.is_some(), ":name")?;
                     self.bump()?;
                     name = Some(self.string("the handler name")?);
                 }
                 Some(Tok::Atom(a)) if a == ":native" => {
+                    twice(native.is_some(), ":native")?;
                     self.bump()?;
                     native = Some(self.string("the native implementation's name")?);
                 }
                 Some(Tok::Atom(a)) if a == ":only" => {
+                    twice(only.is_some(), ":only")?;
                     self.bump()?;
                     only = Some(self.labels()?);
                 }
@@ -649,6 +658,9 @@ impl<'s> Cursor<'s> {
         if matches!(self.peek(), Some(Tok::Atom(a)) if a == ":only") {
             self.bump()?;
             only = Some(self.labels()?);
+        }
+        if matches!(self.peek(), Some(Tok::Atom(a)) if a == ":only") {
+            return self.err("option `:only` appears twice");
         }
         let func = self.expr()?;
         let body = self.body(pos, &format!("`{head}`"))?;
