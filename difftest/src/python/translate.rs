@@ -32,6 +32,10 @@ pub enum Untranslatable {
     /// the escape (SPEC.md §14.4) and a `yield` during `close()` is a
     /// `RuntimeError`, where kont runs the cleanup's effects.
     FinallyYieldsOnEscape,
+    /// The same around a call or continuation form, in a program whose
+    /// transfers or passes may run outside their own clause's body (in a
+    /// function, or in code a continuation captured): the escape may cross it.
+    FinallyYieldsOnCall,
     /// `(pass k)` without an effect where the dispatch's effect is not known
     /// lexically (in a function, or in code a continuation may capture,
     /// outside every clause): `Pass` needs the effect.
@@ -47,6 +51,7 @@ impl Untranslatable {
         Untranslatable::Prelude,
         Untranslatable::Native,
         Untranslatable::FinallyYieldsOnEscape,
+        Untranslatable::FinallyYieldsOnCall,
         Untranslatable::PassEffectUnknown,
         Untranslatable::Inputs,
         Untranslatable::TooDeep,
@@ -57,6 +62,7 @@ impl Untranslatable {
             Untranslatable::Prelude => "standard prelude (scheduler)",
             Untranslatable::Native => "native handler",
             Untranslatable::FinallyYieldsOnEscape => "finally that yields around a transfer/pass",
+            Untranslatable::FinallyYieldsOnCall => "finally that yields around a call, with transfers/passes elsewhere",
             Untranslatable::PassEffectUnknown => "pass without effect outside a known clause",
             Untranslatable::Inputs => "program inputs",
             Untranslatable::TooDeep => "too deep for Python's parser",
@@ -719,8 +725,11 @@ impl Tr {
             let v = v?;
             if yields {
                 self.yielded();
-                if contains_escape(&t.body) || (self.nondirect_escape && contains_call(&t.body)) {
+                if contains_escape(&t.body) {
                     return Err(Untranslatable::FinallyYieldsOnEscape);
+                }
+                if self.nondirect_escape && contains_call(&t.body) {
+                    return Err(Untranslatable::FinallyYieldsOnCall);
                 }
             }
             if !v.atom {
