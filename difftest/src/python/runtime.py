@@ -13,6 +13,7 @@ _MIN, _MAX = -(1 << 63), (1 << 63) - 1
 class _State:
     def __init__(self):
         self.output, self.marks, self.cells, self.run, self.ended, self.foreign = [], [], 0, 0, False, ()
+        self.tail_calls = 0
 
 
 ST = _State()
@@ -495,6 +496,9 @@ def trampoline(f, args):
         if type(r) is not TailCall:
             return r
         f, args = r.f, r.args
+        ST.tail_calls += 1
+        if ST.tail_calls > 20_000_000:  # a bound the reference's fuel would have stopped long before
+            raise RuntimeError("the run made more than 20,000,000 tail calls")
 
 
 def perform_value(e):
@@ -542,7 +546,7 @@ def _top(main):
 
 def run_main(main, fuel=10_000_000, depth=None, foreign=()):
     """Run `main` (a generator function); the outcome, output, marks, events."""
-    ST.output, ST.marks, ST.cells, ST.ended, ST.foreign = [], [], 0, False, foreign
+    ST.output, ST.marks, ST.cells, ST.ended, ST.foreign, ST.tail_calls = [], [], 0, False, foreign, 0
     ST.run += 1
     rep = kont.run_report(Program(_top, (main,)), fuel=fuel, depth=depth, trace=True)
     if rep.error is None:
