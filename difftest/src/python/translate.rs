@@ -82,6 +82,10 @@ pub const RUNTIME: &str = include_str!("runtime.py");
 /// Deepest program translated (Python's parser limits nesting).
 const MAX_DEPTH: usize = 150;
 
+/// Most `try`s nested in one Python function (each may open two of Python's
+/// 20 statically nested blocks).
+const MAX_TRIES: u32 = 9;
+
 /// Runtime names a label class must not shadow.
 const RESERVED: &[&str] = &[
     "EffectBase",
@@ -143,6 +147,9 @@ struct Tr {
     yields: Vec<bool>,
     /// The program has an escape form that may run outside its clause's own body.
     nondirect_escape: bool,
+    /// `try` statements open around the code being written, per nested def
+    /// (Python allows 20 statically nested blocks in one function).
+    tries: Vec<u32>,
 }
 
 type R<T> = Result<T, Untranslatable>;
@@ -165,7 +172,14 @@ pub fn translate(p: &Program) -> R<String> {
     if native {
         return Err(Untranslatable::Native);
     }
-    let mut t = Tr { fresh: 0, env: Vec::new(), labels: BTreeSet::new(), yields: Vec::new(), nondirect_escape: false };
+    let mut t = Tr {
+        fresh: 0,
+        env: Vec::new(),
+        labels: BTreeSet::new(),
+        yields: Vec::new(),
+        nondirect_escape: false,
+        tries: Vec::new(),
+    };
     for i in &p.inputs {
         t.env.push((i.clone(), i.clone()));
     }
@@ -245,13 +259,15 @@ fn sanitize(x: &str) -> String {
     s.trim_start_matches('_').to_string()
 }
 
-/// Whether `e` contains a transfer, transfer-throw or pass.
+/// Whether `e` contains a transfer, transfer-throw or pass that may leave
+/// `e`: one in a clause of a handler inside `e` stops at that clause's
+/// activation, inside `e`.
 fn contains_escape(e: &Expr) -> bool {
-    let mut found = false;
-    e.walk(&mut |x| {
-        found |= matches!(x.kind, ExprKind::Resume { mode: ResumeMode::Transfer, .. } | ExprKind::Pass { .. })
-    });
-    found
+    kont_spec::deep::grow(|| match &e.kind {
+        ExprKind::Resume { mode: ResumeMode::Transfer, .. } | ExprKind::Pass { .. } => true,
+        ExprKind::WithHandler(h) => contains_escape(&h.body),
+        _ => e.children().into_iter().any(contains_escape),
+    })
 }
 
 /// Whether `e` contains something that runs code from elsewhere (a call, a
@@ -378,6 +394,13 @@ impl Tr {
     }
 
     fn def_with(&mut self, header: &str, body: &Expr, ctx: &Ctx, tail: bool) -> R<Vec<String>> {
+        self.tries.push(0);
+        let r = self.def_body(header, body, ctx, tail);
+        self.tries.pop();
+        r
+    }
+
+    fn def_body(&mut self, header: &str, body: &Expr, ctx: &Ctx, tail: bool) -> R<Vec<String>> {
         self.yields.push(false);
         let mut b = Vec::new();
         let v = if tail {
@@ -669,7 +692,9 @@ impl Tr {
             self.env.push((c.param.clone(), x));
             self.env.push((c.k.clone(), kk));
             self.yields.push(false);
+            self.tries.push(0);
             let v = self.expr(&c.body, &mut body, &clause_ctx);
+            self.tries.pop();
             any_yield |= self.yields.pop().unwrap_or(false);
             self.env.pop();
             self.env.pop();
@@ -701,6 +726,20 @@ impl Tr {
         if t.catch.is_none() && t.finally.is_none() {
             return self.expr(&t.body, b, ctx);
         }
+        if let Some(n) = self.tries.last_mut() {
+            *n += 1;
+            if *n > MAX_TRIES {
+                return Err(Untranslatable::TooDeep);
+            }
+        }
+        let r = self.try_inner(t, b, ctx);
+        if let Some(n) = self.tries.last_mut() {
+            *n -= 1;
+        }
+        r
+    }
+
+    fn try_inner(&mut self, t: &TryExpr, b: &mut Vec<String>, ctx: &Ctx) -> R<Py> {
         let tmp = self.name("t");
         let mut body = Vec::new();
         let v = self.expr(&t.body, &mut body, ctx)?;
