@@ -14,6 +14,7 @@ class _State:
     def __init__(self):
         self.output, self.marks, self.cells, self.run, self.ended, self.foreign = [], [], 0, 0, False, ()
         self.tail_calls = 0
+        self.consumed = []
 
 
 ST = _State()
@@ -433,6 +434,8 @@ def p_arity(f):
 def p_is_live(k):
     if type(k) is not K:
         raise KErr("not-a-continuation", k)
+    if ST.consumed and _consumed(k):
+        return False
     # K cannot tell "used" from "of another run": the values the worker
     # carried over from an earlier run are the foreign ones (K-Stale).
     if any(k is f for f in ST.foreign):
@@ -532,9 +535,66 @@ def new_cont(f, *k):
     f = cont_fn(f)
     if not k:
         return NewCont(f)
+    chk(k[0])
     if k[0] is None:  # NewCont takes None as "no envelope"
         raise KErr("not-a-continuation", None)
     return NewCont(f, envelope=k[0])
+
+
+class Escape(Exception):
+    """A transfer or pass on its way out of the function, through `finally`s
+    that may perform (a generator cannot yield while being closed)."""
+
+
+def _consumed(k):
+    return type(k) is K and any(k == c for c in ST.consumed)
+
+
+def chk(k):
+    """A continuation about to be used: one a deferred escape took is used (K-OneShot)."""
+    if ST.consumed and _consumed(k):
+        raise KErr("one-shot", k)
+    return k
+
+
+def c_resume(k, v):
+    return Resume(chk(k), v)
+
+
+def c_transfer(k, v):
+    return Transfer(chk(k), v)
+
+
+def c_resume_throw(k, v):
+    return ResumeThrow(chk(k), v)
+
+
+def c_transfer_throw(k, v):
+    return TransferThrow(chk(k), v)
+
+
+def c_pass(e, k):
+    return Pass(e, chk(k))
+
+
+def escape(node, form):
+    """The checks of a transfer or pass (K-NotCont, K-Stale, K-OneShot,
+    X-NotError, D-NotEffect) at its site; `k` is consumed from here on; the
+    function's `except Escape` yields `node` after the cleanups ran."""
+    k = node.k
+    if type(k) is not K:
+        raise KErr("not-a-continuation", k)
+    if any(k is f for f in ST.foreign):
+        raise KErr("stale", k)
+    if not k.live or _consumed(k):
+        raise KErr("one-shot", k)
+    if form == "pass":
+        if not isinstance(node.effect, EffectBase):
+            raise KErr("type-error", "pass: expected an effect, got %s" % type_name(node.effect))
+    elif form != "transfer" and not isinstance(node.value, KontError):
+        raise KErr("type-error", "%s: expected an error value, got %s" % (form, type_name(node.value)))
+    ST.consumed.append(k)
+    return node
 
 
 def _top(main):
@@ -547,6 +607,7 @@ def _top(main):
 def run_main(main, fuel=10_000_000, depth=None, foreign=()):
     """Run `main` (a generator function); the outcome, output, marks, events."""
     ST.output, ST.marks, ST.cells, ST.ended, ST.foreign, ST.tail_calls = [], [], 0, False, foreign, 0
+    ST.consumed = []
     ST.run += 1
     rep = kont.run_report(Program(_top, (main,)), fuel=fuel, depth=depth, trace=True)
     if rep.error is None:

@@ -150,6 +150,13 @@ struct Tr {
     /// `try` statements open around the code being written, per nested def
     /// (Python allows 20 statically nested blocks in one function).
     tries: Vec<u32>,
+    /// Per nested def: deferring `try`s open around the code being written,
+    /// and whether an escape was deferred (the def then catches `Escape`).
+    deferring: Vec<(u32, bool)>,
+    /// Some escape is deferred: every continuation use checks the runtime's consumed list.
+    any_deferred: bool,
+    /// Write the checked continuation forms (`c_resume`…).
+    checked: bool,
 }
 
 type R<T> = Result<T, Untranslatable>;
@@ -179,12 +186,22 @@ pub fn translate(p: &Program) -> R<String> {
         yields: Vec::new(),
         nondirect_escape: false,
         tries: Vec::new(),
+        deferring: Vec::new(),
+        any_deferred: false,
+        checked: false,
     };
     for i in &p.inputs {
         t.env.push((i.clone(), i.clone()));
     }
     t.nondirect_escape = nondirect_escape(&p.body, false);
-    let main = t.def("main", &[], &p.body, &Ctx::default())?;
+    let mut main = t.def("main", &[], &p.body, &Ctx::default())?;
+    if t.any_deferred {
+        // Again, with every continuation use checked against the deferred escapes' continuations.
+        t.fresh = 0;
+        t.labels.clear();
+        t.checked = true;
+        main = t.def("main", &[], &p.body, &Ctx::default())?;
+    }
     let mut out = String::from("# kont program translated to Python (kont difftest)\n");
     for l in &t.labels {
         match class_name(l) {
@@ -268,6 +285,65 @@ fn contains_escape(e: &Expr) -> bool {
         ExprKind::WithHandler(h) => contains_escape(&h.body),
         _ => e.children().into_iter().any(contains_escape),
     })
+}
+
+/// Whether a `try`'s body or catch has an escape that a nested Python def
+/// holds (a function, a boundary's body, new-cont's or an interceptor's
+/// function): the `try` cannot defer it.
+fn escape_in_nested_def(t: &TryExpr) -> bool {
+    fn nested(e: &Expr, inside: bool) -> bool {
+        kont_spec::deep::grow(|| match &e.kind {
+            ExprKind::Resume { mode: ResumeMode::Transfer, k, arg, .. } => {
+                inside || nested(k, inside) || nested(arg, inside)
+            }
+            ExprKind::Pass { k, effect } => {
+                inside || nested(k, inside) || effect.as_deref().is_some_and(|x| nested(x, inside))
+            }
+            // Clauses stop their own escapes.
+            ExprKind::WithHandler(h) => nested(&h.body, true),
+            ExprKind::WithIntercept(i) => nested(&i.func, true) || nested(&i.body, true),
+            ExprKind::Fn(l) => nested(&l.body, true),
+            ExprKind::Letrec { funs, body } => {
+                funs.iter().any(|f| nested(&f.lambda.body, true)) || nested(body, inside)
+            }
+            ExprKind::NewCont { func, envelope } => {
+                nested(func, true) || envelope.as_deref().is_some_and(|x| nested(x, inside))
+            }
+            _ => e.children().into_iter().any(|c| nested(c, inside)),
+        })
+    }
+    nested(&t.body, false) || t.catch.as_ref().is_some_and(|(_, h)| nested(h, false))
+}
+
+/// Whether evaluating `e` may yield (perform, call, use a continuation, install a boundary).
+fn may_yield(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        found |= matches!(
+            x.kind,
+            ExprKind::Perform { .. }
+                | ExprKind::PerformValue(_)
+                | ExprKind::Call { .. }
+                | ExprKind::Resume { .. }
+                | ExprKind::Pass { .. }
+                | ExprKind::WithHandler(_)
+                | ExprKind::WithIntercept(_)
+                | ExprKind::NewCont { .. }
+        )
+    });
+    found
+}
+
+/// `lines` (a def's body after its header when `skip` is 1) inside
+/// `try: … except Escape: yield _esc`: a deferred escape leaves from here.
+fn wrap_escape(lines: &mut Vec<String>, skip: usize) {
+    let body: Vec<String> = lines.drain(skip..).collect();
+    let strip = if skip == 1 { 4 } else { 0 };
+    let pad = " ".repeat(strip);
+    lines.push(format!("{pad}try:"));
+    lines.extend(body.into_iter().map(|l| format!("    {l}")));
+    lines.push(format!("{pad}except Escape:"));
+    lines.push(format!("{pad}    yield _esc"));
 }
 
 /// Whether `e` contains something that runs code from elsewhere (a call, a
@@ -395,9 +471,15 @@ impl Tr {
 
     fn def_with(&mut self, header: &str, body: &Expr, ctx: &Ctx, tail: bool) -> R<Vec<String>> {
         self.tries.push(0);
+        self.deferring.push((0, false));
         let r = self.def_body(header, body, ctx, tail);
         self.tries.pop();
-        r
+        let (_, deferred) = self.deferring.pop().unwrap_or_default();
+        let mut lines = r?;
+        if deferred {
+            wrap_escape(&mut lines, 1);
+        }
+        Ok(lines)
     }
 
     fn def_body(&mut self, header: &str, body: &Expr, ctx: &Ctx, tail: bool) -> R<Vec<String>> {
@@ -583,13 +665,19 @@ impl Tr {
             }
             ExprKind::Resume { mode, throw, k, arg } => {
                 let vs = self.operands(&[k, arg], b, ctx)?;
-                let node = match (mode, throw) {
-                    (ResumeMode::Resume, false) => "Resume",
-                    (ResumeMode::Resume, true) => "ResumeThrow",
-                    (ResumeMode::Transfer, false) => "Transfer",
-                    (ResumeMode::Transfer, true) => "TransferThrow",
+                let (node, checked, form) = match (mode, throw) {
+                    (ResumeMode::Resume, false) => ("Resume", "c_resume", "resume"),
+                    (ResumeMode::Resume, true) => ("ResumeThrow", "c_resume_throw", "resume-throw"),
+                    (ResumeMode::Transfer, false) => ("Transfer", "c_transfer", "transfer"),
+                    (ResumeMode::Transfer, true) => ("TransferThrow", "c_transfer_throw", "transfer-throw"),
                 };
                 self.yielded();
+                if *mode == ResumeMode::Transfer && self.defer_here() {
+                    b.push(format!("_esc = escape({node}({}, {}), {})", vs[0], vs[1], py_str(form)));
+                    b.push("raise Escape()".to_string());
+                    return Ok(atom("None"));
+                }
+                let node = if self.checked { checked } else { node };
                 non_atom(format!("(yield {node}({}, {}))", vs[0], vs[1]))
             }
             ExprKind::Pass { k, effect } => {
@@ -603,7 +691,13 @@ impl Tr {
                     (None, None) => return Err(Untranslatable::PassEffectUnknown),
                 };
                 self.yielded();
-                non_atom(format!("(yield Pass({eff}, {}))", vs[0]))
+                if self.defer_here() {
+                    b.push(format!("_esc = escape(Pass({eff}, {}), \"pass\")", vs[0]));
+                    b.push("raise Escape()".to_string());
+                    return Ok(atom("None"));
+                }
+                let node = if self.checked { "c_pass" } else { "Pass" };
+                non_atom(format!("(yield {node}({eff}, {}))", vs[0]))
             }
             ExprKind::Raise(x) => {
                 let v = self.expr(x, b, ctx)?;
@@ -693,12 +787,17 @@ impl Tr {
             self.env.push((c.k.clone(), kk));
             self.yields.push(false);
             self.tries.push(0);
+            self.deferring.push((0, false));
             let v = self.expr(&c.body, &mut body, &clause_ctx);
             self.tries.pop();
+            let (_, deferred) = self.deferring.pop().unwrap_or_default();
             any_yield |= self.yields.pop().unwrap_or(false);
             self.env.pop();
             self.env.pop();
             body.push(format!("return {}", v?.code));
+            if deferred {
+                wrap_escape(&mut body, 0);
+            }
             match &c.label {
                 Some(l) => {
                     let cls = self.label(l);
@@ -732,11 +831,37 @@ impl Tr {
                 return Err(Untranslatable::TooDeep);
             }
         }
+        // A finally that may yield, around escapes written in this same def:
+        // they are deferred until the cleanups ran (`Escape`).
+        let escapes = contains_escape(&t.body) || t.catch.as_ref().is_some_and(|(_, h)| contains_escape(h));
+        let defer = escapes && t.finally.as_ref().is_some_and(may_yield) && !escape_in_nested_def(t);
+        if defer {
+            if let Some(d) = self.deferring.last_mut() {
+                d.0 += 1;
+            }
+        }
         let r = self.try_inner(t, b, ctx);
+        if defer {
+            if let Some(d) = self.deferring.last_mut() {
+                d.0 -= 1;
+            }
+        }
         if let Some(n) = self.tries.last_mut() {
             *n -= 1;
         }
         r
+    }
+
+    /// Whether an escape written here is deferred (a deferring `try` encloses it in this def).
+    fn defer_here(&mut self) -> bool {
+        match self.deferring.last_mut() {
+            Some(d) if d.0 > 0 => {
+                d.1 = true;
+                self.any_deferred = true;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn try_inner(&mut self, t: &TryExpr, b: &mut Vec<String>, ctx: &Ctx) -> R<Py> {
@@ -764,7 +889,8 @@ impl Tr {
             let v = v?;
             if yields {
                 self.yielded();
-                if contains_escape(&t.body) {
+                let escapes = contains_escape(&t.body) || t.catch.as_ref().is_some_and(|(_, h)| contains_escape(h));
+                if escapes && escape_in_nested_def(t) {
                     return Err(Untranslatable::FinallyYieldsOnEscape);
                 }
                 if self.nondirect_escape && contains_call(&t.body) {
