@@ -3,7 +3,9 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -64,10 +66,14 @@ pub fn available() -> Result<(), String> {
     }
 }
 
+/// How long one program may run before its worker is killed and restarted.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
 pub struct Worker {
     child: Child,
     stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    /// Lines of the worker's stdout, read by a thread (so a hung run times out).
+    lines: Receiver<String>,
 }
 
 #[derive(Serialize)]
@@ -88,7 +94,16 @@ impl Worker {
             .spawn()?;
         let stdin = child.stdin.take().expect("piped");
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        Ok(Worker { child, stdin, stdout })
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Worker { child, stdin, lines })
     }
 
     /// Run translation `code` (after `before`, whose value becomes `prev`).
@@ -97,11 +112,13 @@ impl Worker {
         if let Err(e) = writeln!(self.stdin, "{req}").and_then(|_| self.stdin.flush()) {
             return self.died(format!("writing to the worker: {e}"));
         }
-        let mut line = String::new();
-        match self.stdout.read_line(&mut line) {
-            Ok(0) | Err(_) => return self.died("the Python worker died".to_string()),
-            Ok(_) => {}
-        }
+        let line = match self.lines.recv_timeout(TIMEOUT) {
+            Ok(l) => l,
+            Err(RecvTimeoutError::Timeout) => {
+                return self.died(format!("timeout: no answer in {}s", TIMEOUT.as_secs()))
+            }
+            Err(RecvTimeoutError::Disconnected) => return self.died("the Python worker died".to_string()),
+        };
         match serde_json::from_str::<Answer>(&line) {
             Ok(Answer { crash: Some(c), .. }) => Reply::Crash(c),
             Ok(Answer { no_previous: true, .. }) => Reply::NoPrevious,
