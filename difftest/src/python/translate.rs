@@ -28,9 +28,11 @@ pub enum Untranslatable {
     /// A `:native` handler (only the prelude's handlers have one).
     Native,
     /// A `finally` that performs, calls or resumes (its Python block yields)
-    /// around code that may transfer or pass: Python closes the generator on
-    /// the escape (SPEC.md §14.4) and a `yield` during `close()` is a
-    /// `RuntimeError`, where kont runs the cleanup's effects.
+    /// around a transfer or pass that another Python function holds (a
+    /// function, a boundary's body…): Python closes the generators on the
+    /// escape (SPEC.md §14.4) and a `yield` during `close()` is a
+    /// `RuntimeError`, where kont runs the cleanup's effects. (One written in
+    /// the `try`'s own function is deferred past the cleanups instead.)
     FinallyYieldsOnEscape,
     /// The same around a call or continuation form, in a program whose
     /// transfers or passes may run outside their own clause's body (in a
@@ -61,7 +63,7 @@ impl Untranslatable {
         match self {
             Untranslatable::Prelude => "standard prelude (scheduler)",
             Untranslatable::Native => "native handler",
-            Untranslatable::FinallyYieldsOnEscape => "finally that yields around a transfer/pass",
+            Untranslatable::FinallyYieldsOnEscape => "finally that yields around a transfer/pass in a nested function",
             Untranslatable::FinallyYieldsOnCall => "finally that yields around a call, with transfers/passes elsewhere",
             Untranslatable::PassEffectUnknown => "pass without effect outside a known clause",
             Untranslatable::Inputs => "program inputs",
