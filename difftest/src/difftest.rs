@@ -172,6 +172,146 @@ fn print_report(r: &Report) {
     }
 }
 
+/// `kont difftest --engine python`: the corpus, then a campaign, through Python.
+pub fn run_python(a: Args) -> ExitCode {
+    use kont_difftest::python::{campaign as py, worker};
+    if let Err(e) = worker::available() {
+        eprintln!("kont: the Python engine needs kont's Python package (production/python/test.sh builds it): {e}");
+        return ExitCode::from(2);
+    }
+    let mut bad = false;
+    if !a.no_corpus {
+        let rt = match worker::Worker::start()
+            .map_err(|e| e.to_string())
+            .and_then(|mut w| py::corpus_round_trip(&a.corpus, &mut w))
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        };
+        for f in &rt.failures {
+            eprintln!("FAIL {f}");
+        }
+        eprintln!(
+            "corpus through python: {} cases, {} translated ({} agree, {} not compared: reference exhausted), {} mismatch(es); untranslated: {}",
+            rt.cases,
+            rt.counts.translated,
+            rt.counts.values + rt.counts.errors,
+            rt.counts.discard_exhausted,
+            rt.failures.len(),
+            untranslated(&rt.counts)
+        );
+        bad |= !rt.failures.is_empty();
+    }
+    let seed =
+        a.seed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64));
+    let cases = a.cases.unwrap_or(20_000);
+    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    eprintln!("campaign (python): {cases} programs, seed {seed}, {jobs} job(s), one Python worker each");
+    let bar = ProgressBar::new(cases);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} programs  {per_sec}  eta {eta}").expect("template"),
+    );
+    let tick = |done: u64| bar.set_position(done);
+    let save = if a.save { a.corpus.join("regressions") } else { PathBuf::from("target/pydiff") };
+    let config = py::PyConfig { cases, seed, jobs, save, progress: Some(&tick) };
+    let r = match py::run(&config) {
+        Ok(r) => r,
+        Err(e) => {
+            bar.finish_and_clear();
+            eprintln!("kont: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    bar.finish_and_clear();
+    let c = &r.counts;
+    eprintln!(
+        "campaign (python): {} programs in {:.1}s ({:.0} programs/s): {} translated ({:.1}%), {} agree ({} values, {} errors; {} of them only with the known host-type-name difference), {} not compared ({} reference exhausted, {} no first value), {} mismatch(es)",
+        c.run,
+        r.elapsed.as_secs_f64(),
+        r.programs_per_second(),
+        c.translated,
+        100.0 * c.translated as f64 / c.run.max(1) as f64,
+        c.values + c.errors,
+        c.values,
+        c.errors,
+        c.known_host_type,
+        c.discard_exhausted + c.discard_no_previous,
+        c.discard_exhausted,
+        c.discard_no_previous,
+        c.mismatches
+    );
+    eprintln!("untranslated, by reason: {}", untranslated(c));
+    let feats: Vec<String> = r
+        .features
+        .0
+        .iter()
+        .map(|(name, (n, t))| format!("{name} {t}/{n} ({:.0}%)", 100.0 * *t as f64 / (*n).max(1) as f64))
+        .collect();
+    eprintln!("translation coverage by generator feature (translated/programs with it): {}", feats.join(", "));
+    if let Some(f) = &r.found {
+        bad = true;
+        eprintln!("\nMISMATCH at case {} (case seed {}): {}", f.index, f.seed, f.mismatch.first);
+        if let Some(b) = &f.before {
+            eprintln!("first run (its value is `prev`):\n{}", print_program(b));
+        }
+        eprintln!(
+            "shrunk program ({} nodes, from {}):\n{}",
+            f.shrunk.size(),
+            f.original.size(),
+            print_program(&f.shrunk)
+        );
+        eprintln!("python translation:\n{}", f.mismatch.translation);
+        let (ro, rout, _, _) = kont_difftest::python::compare::project_reference(&f.mismatch.reference);
+        eprintln!("reference: {ro}  output {rout:?}");
+        match &f.mismatch.python {
+            Ok(p) => {
+                eprintln!("python: {} {}  output {:?}\npython events: {:#?}", p.outcome, p.value, p.output, p.events)
+            }
+            Err(e) => eprintln!("python: {e}"),
+        }
+        match &f.saved {
+            Some(Ok((k, p))) => eprintln!("saved as {} and {}", k.display(), p.display()),
+            Some(Err(e)) => eprintln!("could not save: {e}"),
+            None => {}
+        }
+    }
+    if a.json {
+        let j = serde_json::json!({
+            "engine": "python",
+            "seed": r.seed,
+            "cases": c.run,
+            "translated": c.translated,
+            "untranslated": c.untranslated.iter().map(|(k, v)| (k.name(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
+            "values": c.values,
+            "errors": c.errors,
+            "known_host_type_name": c.known_host_type,
+            "discarded_exhausted": c.discard_exhausted,
+            "discarded_no_previous": c.discard_no_previous,
+            "mismatches": c.mismatches,
+            "seconds": r.elapsed.as_secs_f64(),
+            "programs_per_second": r.programs_per_second(),
+            "features": r.features.0.iter().map(|(k, (n, t))| (*k, [*n, *t])).collect::<std::collections::BTreeMap<_, _>>(),
+            "mismatch": r.found.as_ref().map(|f| f.mismatch.first.clone()),
+        });
+        println!("{j}");
+    }
+    if bad {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn untranslated(c: &kont_difftest::python::campaign::PyCounts) -> String {
+    if c.untranslated.is_empty() {
+        return "none".to_string();
+    }
+    c.untranslated.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+}
+
 /// `kont difftest-sum FILE...`: add up the `--json` summaries of shards of one
 /// campaign (each file's last non-empty line is a summary).
 pub fn sum(files: &[PathBuf]) -> ExitCode {

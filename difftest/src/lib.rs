@@ -9,4 +9,5 @@ pub mod corpus;
 pub mod engines;
 pub mod gen;
 pub mod oracle;
+pub mod python;
 pub mod shrink;

@@ -83,6 +83,10 @@ enum Command {
         /// Corpus directory checked first.
         #[arg(long, default_value = "corpus")]
         corpus: PathBuf,
+        /// `vm` (the VM and vm-prelude against the reference) or `python`
+        /// (programs translated to Python on kont's Python package, SPEC.md §14).
+        #[arg(long, default_value = "vm")]
+        engine: String,
     },
     /// Add up the `--json` summaries of shards of one campaign (files holding
     /// `kont difftest --shard I/N --json` output); prints the sum as JSON.
@@ -106,8 +110,16 @@ fn main() -> ExitCode {
             run(file, &engine, trace, traceback, json, Limits { fuel, depth }, prelude.as_deref())
         }
         Command::Check { paths, engine } => check(&paths, &engine),
-        Command::Difftest { cases, seed, shard, jobs, save, json, no_corpus, corpus } => {
-            difftest::run(difftest::Args { cases, seed, shard, jobs, save, json, no_corpus, corpus })
+        Command::Difftest { cases, seed, shard, jobs, save, json, no_corpus, corpus, engine } => {
+            let args = difftest::Args { cases, seed, shard, jobs, save, json, no_corpus, corpus };
+            match engine.as_str() {
+                "vm" => difftest::run(args),
+                "python" => difftest::run_python(args),
+                other => {
+                    eprintln!("kont: unknown difftest engine `{other}` (choose from: vm, python)");
+                    ExitCode::from(2)
+                }
+            }
         }
         Command::DifftestSum { files } => difftest::sum(&files),
     }

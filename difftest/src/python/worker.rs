@@ -1,0 +1,146 @@
+//! A persistent Python interpreter running translated programs: one JSON
+//! request per line on its stdin, one JSON answer per line on its stdout.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::translate::RUNTIME;
+
+/// The worker's Python source: the runtime, then the request loop.
+pub const WORKER: &str = include_str!("worker.py");
+
+/// What a Python run gave (see `run_main` in runtime.py).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub struct PyRun {
+    /// `value`, `error` or `exhausted`.
+    pub outcome: String,
+    /// The value or error in kont's observable form; the resource when exhausted.
+    pub value: String,
+    pub output: Vec<String>,
+    /// `mark tag v` lines, in order (marks have no Python API: kept on the side).
+    pub marks: Vec<String>,
+    /// The VM's trace events, as rendered by `kont.run_traced`.
+    pub events: Vec<String>,
+    pub steps: u64,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(flatten)]
+    run: Option<PyRun>,
+    #[serde(default)]
+    no_previous: bool,
+    crash: Option<String>,
+}
+
+/// How a request ended.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    Ran(PyRun),
+    /// The `before` program did not return a value.
+    NoPrevious,
+    /// The worker raised outside the program (a translation that does not compile…) or died.
+    Crash(String),
+}
+
+/// The Python interpreter to use: `$KONT_PYTHON`, else the workspace's `.venv`.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("KONT_PYTHON") {
+        return PathBuf::from(p);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python")
+}
+
+/// Whether `python()` can `import kont` (the package is built); the error otherwise.
+pub fn available() -> Result<(), String> {
+    let py = python();
+    match Command::new(&py).args(["-c", "import kont"]).output() {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(format!("{}: import kont failed: {}", py.display(), String::from_utf8_lossy(&o.stderr).trim())),
+        Err(e) => Err(format!("{}: {e}", py.display())),
+    }
+}
+
+/// How long one program may run before its worker is killed and restarted.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    /// Lines of the worker's stdout, read by a thread (so a hung run times out).
+    lines: Receiver<String>,
+}
+
+#[derive(Serialize)]
+struct Request<'a> {
+    code: &'a str,
+    before: Option<&'a str>,
+    fuel: u64,
+}
+
+impl Worker {
+    pub fn start() -> std::io::Result<Worker> {
+        let src = format!("{RUNTIME}\n{WORKER}");
+        let mut child = Command::new(python())
+            .args(["-u", "-c", &src])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Worker { child, stdin, lines })
+    }
+
+    /// Run translation `code` (after `before`, whose value becomes `prev`).
+    pub fn run(&mut self, code: &str, before: Option<&str>, fuel: u64) -> Reply {
+        let req = serde_json::to_string(&Request { code, before, fuel }).expect("serializes");
+        if let Err(e) = writeln!(self.stdin, "{req}").and_then(|_| self.stdin.flush()) {
+            return self.died(format!("writing to the worker: {e}"));
+        }
+        let line = match self.lines.recv_timeout(TIMEOUT) {
+            Ok(l) => l,
+            Err(RecvTimeoutError::Timeout) => {
+                return self.died(format!("timeout: no answer in {}s", TIMEOUT.as_secs()))
+            }
+            Err(RecvTimeoutError::Disconnected) => return self.died("the Python worker died".to_string()),
+        };
+        match serde_json::from_str::<Answer>(&line) {
+            Ok(Answer { crash: Some(c), .. }) => Reply::Crash(c),
+            Ok(Answer { no_previous: true, .. }) => Reply::NoPrevious,
+            Ok(Answer { run: Some(r), .. }) => Reply::Ran(r),
+            _ => Reply::Crash(format!("unreadable answer: {line}")),
+        }
+    }
+
+    /// The worker is gone: start a new one for the next request.
+    fn died(&mut self, why: String) -> Reply {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Ok(w) = Worker::start() {
+            *self = w;
+        }
+        Reply::Crash(why)
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,106 @@
+//! The `python` engine: the corpus's translatable cases round-trip through
+//! kont's Python package and agree with the reference, and a small campaign
+//! finds no mismatch. Skipped (with a message) when the package is not built
+//! (`production/python/test.sh` builds it into `.venv`), unless
+//! `KONT_PYTHON_REQUIRED` is set (the pytest suite sets it).
+
+use std::path::PathBuf;
+
+use kont_difftest::campaign::case_at;
+use kont_difftest::python::campaign::{corpus_round_trip, PyCounts};
+use kont_difftest::python::compare::{check, PyVerdict};
+use kont_difftest::python::translate::{translate, Untranslatable};
+use kont_difftest::python::worker::{self, Worker};
+use kont_spec::parse_program;
+
+fn worker() -> Option<Worker> {
+    if let Err(e) = worker::available() {
+        if std::env::var_os("KONT_PYTHON_REQUIRED").is_some() {
+            panic!("the Python engine is required: {e}");
+        }
+        eprintln!("SKIPPED: kont's Python package is not built ({e}); run production/python/test.sh");
+        return None;
+    }
+    Some(Worker::start().expect("the Python worker starts"))
+}
+
+#[test]
+fn corpus_round_trips_through_python() {
+    let Some(mut w) = worker() else { return };
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+    let rt = corpus_round_trip(&dir, &mut w).expect("the corpus loads");
+    assert!(
+        rt.failures.is_empty(),
+        "corpus cases where Python disagrees with the reference:\n{}",
+        rt.failures.join("\n")
+    );
+    // Every case but the prelude's (native handlers) and a known few translates.
+    let c = &rt.counts;
+    assert!(c.translated >= 150, "only {} of {} corpus cases translated: {:?}", c.translated, rt.cases, c.untranslated);
+    assert!(c.values + c.errors >= 150, "{c:?}");
+}
+
+#[test]
+fn a_campaign_through_python_finds_no_mismatch() {
+    let Some(mut w) = worker() else { return };
+    let mut counts = PyCounts::default();
+    for i in 0..400 {
+        let case = case_at(0x5eed_0011, i);
+        let v = check(&case, &mut w);
+        if let PyVerdict::Mismatch(m) = &v {
+            panic!("case {i}: {}\n{}", m.first, m.translation);
+        }
+        counts.count(&v);
+    }
+    assert!(counts.translated > 150, "{counts:?}");
+}
+
+/// Handcrafted programs whose translations must agree with the reference.
+const AGREE: &[&str] = &[
+    // A transfer deferred past a finally that performs; the cleanup's own use of k is a one-shot error.
+    "(with-handler ((B (y k2) (resume k2 (+ y 1)))) (with-handler ((A (x k) (try (transfer k 1) (finally (emit (perform B 2)) (emit (try (resume k 5) (catch e (error-tag e)))))))) (+ 10 (perform A 0))))",
+    // The checks of a deferred transfer raise at the transfer, inside the try: catch sees them.
+    "(with-handler ((B (y k2) (resume k2 y))) (with-handler ((A (x k) (do (resume k 1) (try (transfer k 2) (catch e (emit e) 7) (finally (perform B 3)))))) (perform A 0)))",
+    "(with-handler ((B (y k2) (resume k2 y))) (with-handler ((A (x k) (try (transfer-throw k 5) (catch e (emit (error-tag e)) 7) (finally (perform B 3))))) (perform A 0)))",
+    // A deferred pass, and a finally that raises replacing the escape.
+    "(with-handler ((A (x k) (resume k (* x 3)))) (with-handler ((B (y k2) (resume k2 y))) (with-handler ((A (x k) (try (pass k) (finally (emit (perform B 4)))))) (perform A 5))))",
+    "(with-handler ((B (y k2) (resume k2 y))) (with-handler ((A (x k) (try (transfer k 1) (finally (perform B 1) (raise (error \"cleanup\" 2)))))) (perform A 0)))",
+    // Lists, cells, functions and effects in traces and output.
+    "(let ((c (new-cell (list 1 \"a\")))) (with-handler ((A (x k) (resume k (list x c (fn (z) z))))) (do (emit (perform A (effect B (list 2)))) (get c))))",
+];
+
+#[test]
+fn handcrafted_programs_agree() {
+    let Some(mut w) = worker() else { return };
+    for src in AGREE {
+        let program = parse_program(src).unwrap().0;
+        let case = kont_difftest::gen::Case {
+            program,
+            before: None,
+            limits: kont_spec::Limits::DEFAULT,
+            features: Default::default(),
+            prelude: false,
+        };
+        match check(&case, &mut w) {
+            PyVerdict::Agree { .. } => {}
+            PyVerdict::Mismatch(m) => panic!("{src}\n{}\n{}", m.first, m.translation),
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn untranslatable_programs_say_why() {
+    let p = |s: &str| parse_program(s).unwrap().0;
+    // The transfer is in a function: the try cannot defer it.
+    let escape =
+        p("(with-handler ((A (x k) (try ((fn (kk) (transfer kk 1)) k) (finally (perform B 2))))) (perform A 0))");
+    assert_eq!(translate(&escape).err(), Some(Untranslatable::FinallyYieldsOnEscape));
+    let pass = p("(let ((f (fn (k) (pass k)))) (with-handler ((A (x k) (f k))) (perform A 1)))");
+    assert_eq!(translate(&pass).err(), Some(Untranslatable::PassEffectUnknown));
+    let native = p("(with-handler :native \"cache\" ((A (x k) 1)) 2)");
+    assert_eq!(translate(&native).err(), Some(Untranslatable::Native));
+    // A finally that only emits is fine around a transfer.
+    let ok = p("(with-handler ((A (x k) (try (transfer k 1) (finally (emit 3))))) (perform A 0))");
+    assert!(translate(&ok).is_ok());
+}
