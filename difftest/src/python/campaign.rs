@@ -26,8 +26,6 @@ pub struct PyCounts {
     pub untranslated: BTreeMap<Untranslatable, u64>,
     pub values: u64,
     pub errors: u64,
-    /// Agreements that needed the known difference (the VM's `python` type name).
-    pub known_host_type: u64,
     pub discard_exhausted: u64,
     pub discard_no_previous: u64,
     pub mismatches: u64,
@@ -42,7 +40,6 @@ impl PyCounts {
         }
         self.values += o.values;
         self.errors += o.errors;
-        self.known_host_type += o.known_host_type;
         self.discard_exhausted += o.discard_exhausted;
         self.discard_no_previous += o.discard_no_previous;
         self.mismatches += o.mismatches;
@@ -56,13 +53,10 @@ impl PyCounts {
             other => {
                 self.translated += 1;
                 match other {
-                    PyVerdict::Agree { class, known } => {
-                        match class {
-                            PyClass::Value => self.values += 1,
-                            PyClass::Error => self.errors += 1,
-                        }
-                        self.known_host_type += *known as u64;
-                    }
+                    PyVerdict::Agree { class } => match class {
+                        PyClass::Value => self.values += 1,
+                        PyClass::Error => self.errors += 1,
+                    },
                     PyVerdict::Discard(PyDiscard::Exhausted) => self.discard_exhausted += 1,
                     PyVerdict::Discard(PyDiscard::NoPrevious) => self.discard_no_previous += 1,
                     PyVerdict::Mismatch(_) => self.mismatches += 1,

@@ -38,10 +38,9 @@ pub enum PyDiscard {
 
 #[derive(Clone, Debug)]
 pub enum PyVerdict {
-    /// Agreement; `known` when it needed the known-difference rule (host type names).
+    /// Agreement.
     Agree {
         class: PyClass,
-        known: bool,
     },
     Discard(PyDiscard),
     Untranslatable(Untranslatable),
@@ -102,9 +101,8 @@ pub fn check(case: &Case, worker: &mut Worker) -> PyVerdict {
         Reply::Crash(c) => return mismatch(format!("python crashed: {}", last_line(&c)), Err(c)),
     };
     match difference(&r, &py) {
-        Ok(known) => PyVerdict::Agree {
+        Ok(()) => PyVerdict::Agree {
             class: if matches!(r.outcome, Outcome::Value { .. }) { PyClass::Value } else { PyClass::Error },
-            known,
         },
         Err(first) => mismatch(first, Ok(py)),
     }
@@ -149,26 +147,13 @@ pub fn project_python(p: &PyRun) -> (String, Vec<String>, Vec<String>, Vec<Strin
     (outcome, p.output.clone(), p.marks.clone(), events)
 }
 
-/// `Ok(known)` when the runs agree (`known`: only thanks to the host-type-name rule), else the first difference.
-pub fn difference(r: &RunResult, p: &PyRun) -> Result<bool, String> {
+/// `Ok(())` when the runs agree, else the first difference.
+pub fn difference(r: &RunResult, p: &PyRun) -> Result<(), String> {
     let (ro, rout, rmarks, rev) = project_reference(r);
     let (po, pout, pmarks, pev) = project_python(p);
     match first_difference(&ro, &rout, &rmarks, &rev, &po, &pout, &pmarks, &pev) {
-        None => Ok(false),
-        Some(first) => {
-            // Known: the VM names a Python value's type `python` in its own
-            // messages (D-NotEffect, X-NotError) where kont names the kont type.
-            let (ko, kout, kmarks, kev) = (
-                host_types(&ro),
-                rout.iter().map(|s| host_types(s)).collect::<Vec<_>>(),
-                rmarks.iter().map(|s| host_types(s)).collect::<Vec<_>>(),
-                rev.iter().map(|s| host_types(s)).collect::<Vec<_>>(),
-            );
-            match first_difference(&ko, &kout, &kmarks, &kev, &po, &pout, &pmarks, &pev) {
-                None => Ok(true),
-                Some(_) => Err(first),
-            }
-        }
+        None => Ok(()),
+        Some(first) => Err(first),
     }
 }
 
@@ -193,22 +178,6 @@ fn first_difference(
         .or_else(|| (ro != po).then(|| format!("outcome: reference `{ro}`, python `{po}`")))
         .or_else(|| list("output", rout, pout))
         .or_else(|| list("mark", rmarks, pmarks))
-}
-
-/// The messages the VM builds for a Python operand, with `python` as the type.
-fn host_types(s: &str) -> String {
-    let mut out = s.to_string();
-    for form in [
-        "with-intercept: expected an effect, got ",
-        "pass: expected an effect, got ",
-        "resume-throw: expected an error value, got ",
-        "transfer-throw: expected an error value, got ",
-    ] {
-        for t in ["unit", "bool", "int", "str", "list", "fn", "cont", "cell", "error", "effect"] {
-            out = out.replace(&format!("{form}{t}\""), &format!("{form}python\""));
-        }
-    }
-    out
 }
 
 /// `K(k3, used)` as `K(k3)`: a continuation's repr inside an effect's fields says whether it is used.

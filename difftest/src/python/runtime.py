@@ -71,6 +71,7 @@ def show(v):
 
 class KList(tuple):
     """A kont list (immutable)."""
+    __kont_type__ = "list"  # its kont type, for the VM's messages (SPEC.md §14.5)
     __slots__ = ()
 
     def __repr__(self):
@@ -79,6 +80,7 @@ class KList(tuple):
 
 class KFn:
     """A kont function: a generator function and its arity."""
+    __kont_type__ = "fn"  # its kont type, for the VM's messages (SPEC.md §14.5)
     __slots__ = ("gen", "arity", "name")
 
     def __init__(self, gen, arity, name=None):
@@ -94,6 +96,7 @@ class KFn:
 
 
 class Cell:
+    __kont_type__ = "cell"  # its kont type, for the VM's messages (SPEC.md §14.5)
     __slots__ = ("n", "run", "value")
 
     def __init__(self, value):

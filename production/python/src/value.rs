@@ -21,7 +21,12 @@ pub struct PyHost {
     pub obj: Py<PyAny>,
     /// What the VM asked about it, computed once: bit 0 known, 1 effect, 2 error, 3 callable.
     kind: Cell<u8>,
+    /// Its kont type name (index into `TYPE_NAMES`), computed once; `u8::MAX` until asked.
+    tname: Cell<u8>,
 }
+
+/// The kont type names a Python value can have (SPEC.md §14.5).
+const TYPE_NAMES: [&str; 10] = ["python", "unit", "bool", "int", "str", "error", "effect", "list", "fn", "cell"];
 
 const KNOWN: u8 = 1;
 const EFFECT: u8 = 2;
@@ -54,13 +59,18 @@ impl PyHost {
 }
 
 impl HostValue for PyHost {
-    /// A Python exception is an error value (`type-of` says so, SPEC.md §14.2).
+    /// Its kont type (SPEC.md §14.5): `None`, `bool`, `int` and `str` are
+    /// kont's, an exception is an error, an effect an effect; a class may
+    /// name one with `__kont_type__` ("list", "fn", "cell"); else `python`.
     fn type_name(&self) -> &'static str {
-        if self.is_error() {
-            "error"
-        } else {
-            "python"
+        let t = self.tname.get();
+        if t != u8::MAX {
+            return TYPE_NAMES[t as usize];
         }
+        let name = Python::attach(|py| kont_type(self.obj.bind(py)));
+        let t = TYPE_NAMES.iter().position(|n| *n == name).unwrap_or(0) as u8;
+        self.tname.set(t);
+        TYPE_NAMES[t as usize]
     }
     fn view(&self) -> ValueView {
         Python::attach(|py| view_of(self.obj.bind(py)))
@@ -86,6 +96,26 @@ impl HostValue for PyHost {
     }
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+fn kont_type(o: &Bound<'_, PyAny>) -> &'static str {
+    let py = o.py();
+    if o.is_none() {
+        "unit"
+    } else if o.is_instance_of::<PyBool>() {
+        "bool"
+    } else if o.is_instance_of::<PyInt>() {
+        "int"
+    } else if o.is_instance_of::<PyString>() {
+        "str"
+    } else if o.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+        "error"
+    } else if o.is_instance(registry::get(py).effect_base.bind(py)).unwrap_or(false) {
+        "effect"
+    } else {
+        let named = o.get_type().getattr("__kont_type__").and_then(|n| n.extract::<String>()).unwrap_or_default();
+        TYPE_NAMES[7..].iter().find(|n| **n == named).copied().unwrap_or("python")
     }
 }
 
@@ -122,12 +152,12 @@ fn handle_of(py: Python<'_>, items: &[Value]) -> Option<Py<PyAny>> {
 
 /// A Python object as a host value, its kind not yet known.
 pub fn host(obj: Py<PyAny>) -> Value {
-    Value::Host(Rc::new(Box::new(PyHost { obj, kind: Cell::new(0) })))
+    Value::Host(Rc::new(Box::new(PyHost { obj, kind: Cell::new(0), tname: Cell::new(u8::MAX) })))
 }
 
 /// A Python object known to be an effect (skips the type check).
 pub fn host_effect(obj: Py<PyAny>) -> Value {
-    Value::Host(Rc::new(Box::new(PyHost { obj, kind: Cell::new(KNOWN | EFFECT) })))
+    Value::Host(Rc::new(Box::new(PyHost { obj, kind: Cell::new(KNOWN | EFFECT), tname: Cell::new(6) })))
 }
 
 /// A VM value as a Python object: host values are themselves, continuations
