@@ -175,6 +175,10 @@ fn print_report(r: &Report) {
 /// `kont difftest --engine python`: the corpus, then a campaign, through Python.
 pub fn run_python(a: Args) -> ExitCode {
     use kont_difftest::python::{campaign as py, worker};
+    if a.shard.is_some() {
+        eprintln!("kont: --shard splits the vm engine's campaigns only");
+        return ExitCode::from(2);
+    }
     if let Err(e) = worker::available() {
         eprintln!("kont: the Python engine needs kont's Python package (production/python/test.sh builds it): {e}");
         return ExitCode::from(2);
