@@ -349,6 +349,7 @@ class Handle:
 # The prelude functions a run's driver hands over, in `kont_vm::host::PRELUDE_API` order.
 _RUN_SCHEDULED, _SPAWN_AT, _WAIT, _GATHER, _RACE, _CANCEL, _YIELD = range(7)
 _NEW_PROMISE, _COMPLETE, _FAIL, _NEW_SEMAPHORE, _ACQUIRE, _RELEASE = range(7, 13)
+_VIRTUAL_AWAIT, _NOW = range(13, 15)
 
 
 class PreludeCall:
@@ -525,6 +526,30 @@ class ReleaseSemaphore(PreludeCall):
 
     def _kont_call(self) -> Tuple[int, list]:
         return _RELEASE, [self.semaphore]
+
+
+class Delay(PreludeCall):
+    """``v = yield Delay(ticks, value=None)``: wait ``ticks`` ticks of the
+    scheduler's **virtual** clock, then get ``value`` (the prelude's
+    ``await``: deterministic, for tests; real time is :func:`Await`)."""
+
+    __slots__ = ("ticks", "value")
+
+    def __init__(self, ticks: int, value: Any = None) -> None:
+        self.ticks = ticks
+        self.value = value
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _VIRTUAL_AWAIT, [self.ticks, self.value]
+
+
+class Now(PreludeCall):
+    """``t = yield Now()``: the scheduler's virtual clock (ticks)."""
+
+    __slots__ = ()
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _NOW, []
 
 
 class YieldTask(PreludeCall):

@@ -385,3 +385,59 @@ def test_scheduled_accepts_any_program_node():
         return (yield Log("x")), (yield Wait(t))
 
     assert run(scheduled(double(main()))) == ("xx", "abab")
+
+
+def test_a_handler_between_the_scheduler_and_the_spawn_site_is_copied_into_the_task():
+    @handler
+    def shout(effect: Log, k):
+        return (yield Resume(k, effect.text.upper()))
+
+    @do
+    def child():
+        return (yield Log("from the child"))  # no handler of its own
+
+    @do
+    def main():
+        t = yield Spawn(child())
+        return (yield Wait(t))
+
+    report = kont.run_traced(scheduled(shout(main())))
+    assert report.value == "FROM THE CHILD"
+    # The child ran under a fresh copy of `shout`, not the spawner's installation.
+    copies = [e for e in report.events if e.startswith("install") and '.shout" copy-of' in e]
+    assert len(copies) == 1, report.events
+
+
+def test_higher_priority_tasks_run_first():
+    order = []
+
+    @do
+    def note(name):
+        order.append(name)
+        return name
+        yield
+
+    @do
+    def main():
+        low = yield Spawn(note("low"), priority=kont.PRIORITY_IDLE)
+        high = yield Spawn(note("high"), priority=kont.PRIORITY_HIGH)
+        normal = yield Spawn(note("normal"))
+        return (yield Gather(low, high, normal))
+
+    assert run(scheduled(main())) == ["low", "high", "normal"]  # results in input order
+    assert order == ["high", "normal", "low"]  # but run by priority
+
+
+def test_virtual_time_delays_are_deterministic():
+    @do
+    def sleeper(ticks, name):
+        yield kont.Delay(ticks)
+        return name, (yield kont.Now())
+
+    @do
+    def main():
+        a = yield Spawn(sleeper(30, "a"))
+        b = yield Spawn(sleeper(10, "b"))
+        return (yield Gather(a, b)), (yield kont.Now())
+
+    assert run(scheduled(main())) == ([("a", 30), ("b", 10)], 30)

@@ -335,6 +335,8 @@ pub const PRELUDE_API: &[&str] = &[
     "new-semaphore",
     "acquire",
     "release",
+    "await",
+    "now",
 ];
 
 /// The compiled driver, shared by every host run on this thread: the
