@@ -68,7 +68,8 @@ parked_rss = []
 
 @do
 def parked_task(p):
-    return (yield Wait(p))
+    # doeff waits on the promise's future; kont on the promise itself.
+    return (yield Wait(p if impl == "kont" else p.future))
 
 
 @do
