@@ -69,13 +69,13 @@ pub struct Continuation {
     /// Canonical id: creation order in the run.
     pub id: ContId,
     /// The run that owns the fibers; any other run rejects it (K-Stale).
-    pub run: u32,
+    pub run: u64,
     chain: Cell<Option<Chain>>,
     graveyard: Rc<Graveyard>,
 }
 
 impl Continuation {
-    pub fn new(id: ContId, run: u32, chain: Chain, graveyard: Rc<Graveyard>) -> Continuation {
+    pub fn new(id: ContId, run: u64, chain: Chain, graveyard: Rc<Graveyard>) -> Continuation {
         Continuation { id, run, chain: Cell::new(Some(chain)), graveyard }
     }
 

@@ -22,7 +22,7 @@ mod native;
 mod prim;
 mod value;
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use kont_spec::{Engine, Limits, Outcome, Program, RuleCounts, RunOptions, RunResult};
 
@@ -35,10 +35,10 @@ use fiber::{Boundary, NONE};
 use machine::{Exit, Flow, Machine};
 
 /// Each run gets a fresh identity; continuations and cells carry it.
-static RUNS: AtomicU32 = AtomicU32::new(1);
+static RUNS: AtomicU64 = AtomicU64::new(1);
 
 /// A fresh run identity.
-pub(crate) fn next_run() -> u32 {
+pub(crate) fn next_run() -> u64 {
     RUNS.fetch_add(1, Ordering::Relaxed)
 }
 

@@ -43,7 +43,7 @@ pub enum CallError {
 
 pub struct Machine<'c, 'p> {
     pub code: &'c Code<'p>,
-    pub run: u32,
+    pub run: u64,
     /// The fiber arena; the running fiber's frames and values are in `frames` and `stack`.
     pub fibers: Fibers,
     pub frames: Vec<Frame>,
@@ -82,7 +82,7 @@ pub struct Machine<'c, 'p> {
 }
 
 impl<'c, 'p> Machine<'c, 'p> {
-    pub fn new(code: &'c Code<'p>, run: u32, fuel: u64, max_depth: u32, trace: bool, count: bool) -> Self {
+    pub fn new(code: &'c Code<'p>, run: u64, fuel: u64, max_depth: u32, trace: bool, count: bool) -> Self {
         let empty = Rc::new(Env { group: 0, captures: Box::new([]) });
         Machine {
             code,
@@ -743,7 +743,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     pub fn new_cell(&mut self, v: Value) -> Value {
         self.rule(Rule::SNew);
         self.cells.push(v);
-        Value::Cell(CellRef { run: self.run, id: self.cells.len() as u32 })
+        Value::Cell(CellRef::new(self.run, self.cells.len() as u32))
     }
 }
 

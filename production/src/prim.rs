@@ -252,7 +252,7 @@ impl Machine<'_, '_> {
                     Value::Cell(c) => *c,
                     _ => bad!(0, "cell"),
                 };
-                if c.run != self.run {
+                if c.run() != self.run {
                     self.rule(Rule::KStale);
                     let err = Value::error(ErrorTag::Stale.name(), arg!(0).clone());
                     return self.fail_value(err, n);

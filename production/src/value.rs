@@ -27,10 +27,24 @@ pub enum Value {
 }
 
 /// A cell handle: the run that owns the store, and the slot (its canonical id).
+/// The 64-bit run is kept as two halves so the handle is 4-aligned and fits
+/// beside `Value`'s tag (values stay 16 bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CellRef {
-    pub run: u32,
+    run_lo: u32,
+    run_hi: u32,
     pub id: u32,
+}
+
+impl CellRef {
+    pub fn new(run: u64, id: u32) -> CellRef {
+        CellRef { run_lo: run as u32, run_hi: (run >> 32) as u32, id }
+    }
+
+    /// The run that owns the store.
+    pub fn run(&self) -> u64 {
+        (u64::from(self.run_hi) << 32) | u64::from(self.run_lo)
+    }
 }
 
 /// A closure environment shared by the functions of one group.

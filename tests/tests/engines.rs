@@ -54,6 +54,26 @@ fn a_continuation_from_another_run_is_rejected_on_both_engines() {
     }
 }
 
+/// SPEC.md §3.3: `=` compares a continuation's or cell's canonical id, also
+/// across runs (the stale one equals the current one with the same id), and
+/// every use of the stale one is still rejected.
+#[test]
+fn equality_of_identities_across_runs_is_by_canonical_id_on_both_engines() {
+    let first = program("(list (new-cell 0) (with-handler ((Park (x k) k)) (perform Park unit)))");
+    let second = program_with(
+        "(let ((c (new-cell 1)))
+           (with-handler ((Park (x k) (list (= k (nth prev 1)) (= c (head prev))
+                                           (try (get (head prev)) (catch e (error-tag e))))))
+             (perform Park unit)))",
+        &["prev"],
+    );
+    for e in engines() {
+        let r = e.run_after(&first, &second, Limits::DEFAULT, RunOptions::default()).unwrap();
+        let want = ValueView::List(vec![ValueView::Bool(true), ValueView::Bool(true), ValueView::str("stale")]);
+        assert_eq!(r.outcome, Outcome::Value { value: want }, "{}", e.name());
+    }
+}
+
 /// A continuation from another VM *instance* (a separate `Vm` value) is
 /// equally foreign: identities are per run, not per engine object.
 #[test]

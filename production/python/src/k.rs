@@ -63,7 +63,7 @@ pub struct K {
     pub cont: ThreadBound<Rc<Continuation>>,
     pub id: u32,
     /// Its run: with `id`, what makes two `K`s the same continuation.
-    pub run: u32,
+    pub run: u64,
 }
 
 #[pymethods]
@@ -80,7 +80,7 @@ impl K {
     }
 
     fn __hash__(&self) -> u64 {
-        (u64::from(self.run) << 32) | u64::from(self.id)
+        self.run.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(self.id)
     }
 
     /// Its canonical id in its run (`k3` in traces).
