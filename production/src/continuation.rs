@@ -260,23 +260,30 @@ impl Machine<'_, '_> {
         self.escape(Escape { kind: EscapeKind::Pass { k: c.id, chain, effect }, site: node })
     }
 
-    /// `(new-cont f [k0])`: [K-NewCont], and [K-Envelope] with `k0`.
-    pub fn new_cont(&mut self, f: Value, k0: Option<Value>, node: NodeId) -> Flow {
-        match &f {
+    /// What `new-cont` checks of its function (E-Call-Arity, E-Call-NotFn):
+    /// a kont function of one parameter or a callable host value; a failed
+    /// check gives its rule and the error to raise.
+    pub fn new_cont_check(&self, f: &Value) -> Result<(), (Rule, Value)> {
+        match f {
             Value::Fn(i, env) => {
                 let proto = self.code.groups[env.group as usize].protos[*i as usize];
                 let n = self.code.protos[proto as usize].nparams;
-                if n != 1 {
-                    self.rule(Rule::ECallArity);
-                    return self.fail(errors::arity(n as usize, 1), node);
+                if n == 1 {
+                    Ok(())
+                } else {
+                    Err((Rule::ECallArity, Value::from_data(&errors::arity(n as usize, 1))))
                 }
             }
-            Value::Host(h) if h.callable() => {}
-            _ => {
-                self.rule(Rule::ECallNotFn);
-                let err = Value::error(ErrorTag::NotAFunction.name(), f);
-                return self.fail_value(err, node);
-            }
+            Value::Host(h) if h.callable() => Ok(()),
+            _ => Err((Rule::ECallNotFn, Value::error(ErrorTag::NotAFunction.name(), f.clone()))),
+        }
+    }
+
+    /// `(new-cont f [k0])`: [K-NewCont], and [K-Envelope] with `k0`.
+    pub fn new_cont(&mut self, f: Value, k0: Option<Value>, node: NodeId) -> Flow {
+        if let Err((rule, err)) = self.new_cont_check(&f) {
+            self.rule(rule);
+            return self.fail_value(err, node);
         }
         let k0 = match &k0 {
             Some(k) => match self.check_cont(k, node) {

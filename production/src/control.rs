@@ -9,7 +9,7 @@ use kont_spec::{Event, NodeId, Rule};
 use crate::code::LabelId;
 use crate::faults::{self, Fault};
 use crate::fiber::{Completion, Dispatch, Escape, EscapeKind, Frame, TryPhase, NONE};
-use crate::host::{HostInput, HOST_SITE};
+use crate::host::HostInput;
 use crate::machine::{Exit, Flow, Machine};
 use crate::value::Value;
 
@@ -143,12 +143,9 @@ impl Machine<'_, '_> {
                     // Host code between a clause's escape and its activation is
                     // closed on the way, as `finally` code runs (SPEC.md §14.4).
                     Unwinding::Escape(esc) => {
-                        if let Some(err) = h.close() {
-                            self.abandon_escape(esc);
-                            self.emit(|m| Event::Raise { error: m.view(&err), site: HOST_SITE });
-                            u = Unwinding::Error(err, HOST_SITE);
-                        } else {
-                            u = Unwinding::Escape(esc);
+                        u = match self.close_host_frame(&mut *h, esc) {
+                            Ok(esc) => Unwinding::Escape(esc),
+                            Err((err, site)) => Unwinding::Error(err, site),
                         }
                     }
                 },
@@ -287,10 +284,19 @@ impl Machine<'_, '_> {
         self.unwind(Unwinding::Escape(esc), false)
     }
 
-    /// An escape replaced by an error: its continuation is abandoned.
-    fn abandon_escape(&mut self, esc: Escape) {
+    /// Host frame `h` is left by escape `esc` (SPEC.md §14.4): it is closed,
+    /// as `finally` code runs. If closing raised, that error (raised at the
+    /// escape's site) replaces the escape, whose continuation is abandoned.
+    pub fn close_host_frame(
+        &mut self,
+        h: &mut dyn crate::host::HostFrame,
+        esc: Escape,
+    ) -> Result<Escape, (Value, NodeId)> {
+        let Some(err) = h.close() else { return Ok(esc) };
         match esc.kind {
             EscapeKind::Transfer { chain, .. } | EscapeKind::Pass { chain, .. } => self.free_chain(chain),
         }
+        self.emit(|m| Event::Raise { error: m.view(&err), site: esc.site });
+        Err((err, esc.site))
     }
 }

@@ -21,6 +21,13 @@ use crate::value::Value;
 impl Machine<'_, '_> {
     /// [D-Perform]: suspend the running function at the perform and dispatch.
     pub fn perform(&mut self, label: LabelId, payload: Value, site: NodeId) -> Flow {
+        let me = self.save();
+        self.frames.push(me);
+        self.perform_suspended(label, payload, site)
+    }
+
+    /// [D-Perform] once the performer (kont or host code) is suspended on top.
+    pub fn perform_suspended(&mut self, label: LabelId, payload: Value, site: NodeId) -> Flow {
         self.rule(Rule::DPerform);
         // C-Effect: a clause performing (only checked when counting rules).
         if self.counts.is_some() && self.frames.iter().any(|f| matches!(f, Frame::Activation { .. })) {
@@ -28,8 +35,6 @@ impl Machine<'_, '_> {
         }
         let d = self.new_dispatch();
         self.emit(|m| Event::Perform { dispatch: d, effect: m.effect_view(label, &payload), site });
-        let me = self.save();
-        self.frames.push(me);
         self.dispatch(Dispatch { d, label, payload, site, chain: None })
     }
 
@@ -108,11 +113,7 @@ impl Machine<'_, '_> {
     ) -> Flow {
         match host.kind() {
             BoundaryKind::Handler => {
-                self.rule(Rule::DHandle);
-                let chain = self.detach(ds.chain, start, b);
-                let id = self.new_cont_id();
-                let k = Value::Cont(Rc::new(Continuation::new(id, self.run, chain, self.fibers.graveyard().clone())));
-                self.emit(|_| Event::Handle { dispatch: ds.d, scope, k: id });
+                let k = Value::Cont(self.capture(&ds, start, b, scope));
                 self.frames.push(Frame::Activation {
                     d: ds.d,
                     scope,
@@ -181,12 +182,18 @@ impl Machine<'_, '_> {
     }
 
     /// [D-Handle]: capture k and run the clause on the boundary's parent.
-    pub fn handle(&mut self, ds: Dispatch, start: u32, b: u32, scope: u32, def: u32, clause: u32) -> Flow {
+    /// [D-Handle]'s capture: detach the chain up to boundary `b` into a new
+    /// continuation (kont and host handlers alike).
+    fn capture(&mut self, ds: &Dispatch, start: u32, b: u32, scope: u32) -> Rc<Continuation> {
         self.rule(Rule::DHandle);
         let chain = self.detach(ds.chain, start, b);
         let id = self.new_cont_id();
-        let k = Value::Cont(Rc::new(Continuation::new(id, self.run, chain, self.fibers.graveyard().clone())));
         self.emit(|_| Event::Handle { dispatch: ds.d, scope, k: id });
+        Rc::new(Continuation::new(id, self.run, chain, self.fibers.graveyard().clone()))
+    }
+
+    pub fn handle(&mut self, ds: Dispatch, start: u32, b: u32, scope: u32, def: u32, clause: u32) -> Flow {
+        let k = Value::Cont(self.capture(&ds, start, b, scope));
         let Boundary::Handler { env, native, .. } = self.fibers.boundary(b) else { unreachable!() };
         if let Some(state) = native {
             let Value::Cont(k) = k else { unreachable!() };

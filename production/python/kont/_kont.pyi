@@ -1,6 +1,6 @@
 """Type stubs of the compiled extension ``kont._kont`` (the production VM)."""
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 class K:
     """A one-shot continuation: a suspended computation with its handlers,
@@ -65,9 +65,16 @@ class RunReport:
     def steps(self) -> int: ...
 
 def run_report(
-    program: Any, *, fuel: Optional[int] = None, depth: Optional[int] = None, trace: bool = True
+    program: Any,
+    *,
+    fuel: Optional[int] = None,
+    depth: Optional[int] = None,
+    trace: bool = True,
+    external: Optional[Callable[[], list[tuple[int, bool, Any]]]] = None,
 ) -> RunReport:
-    """Run ``program`` on the VM; the program's own errors are in the report."""
+    """Run ``program`` on the VM; the program's own errors are in the report.
+    ``external`` settles promises from outside when every task is parked
+    (``kont._awaiting.Waiter``, SPEC.md section 14.9)."""
 
 def _register(namespace: dict[str, Any]) -> None:
     """Register the classes of ``kont._api`` with the VM (done on import)."""

@@ -323,10 +323,8 @@ fn prelude_arg(py: Python<'_>, a: &Bound<'_, PyAny>) -> Value {
     }
     // Any handle, an external promise included, is its kont data here.
     if a.is_instance(registry::get(py).handle.bind(py)).unwrap_or(false) {
-        if let (Ok(kind), Ok(id)) =
-            (a.getattr("kind").and_then(|k| k.extract::<String>()), a.getattr("id").and_then(|i| i.extract::<i64>()))
-        {
-            return Value::list(vec![Value::str(&kind), Value::Int(id)]);
+        if let Some(v) = crate::value::handle_value(a) {
+            return v;
         }
     }
     if let Ok(b) = a.cast::<pyo3::types::PyBool>() {

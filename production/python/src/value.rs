@@ -130,15 +130,18 @@ pub fn to_value(py: Python<'_>, obj: &Bound<'_, PyAny>) -> Value {
         };
     }
     if obj.get_type().is(registry::get(py).handle.bind(py)) {
-        // A scheduler handle is kont data: `(list "task" 3)`.
-        if let (Ok(kind), Ok(id)) = (
-            obj.getattr("kind").and_then(|k| k.extract::<String>()),
-            obj.getattr("id").and_then(|i| i.extract::<i64>()),
-        ) {
-            return Value::list(vec![Value::str(&kind), Value::Int(id)]);
+        if let Some(v) = handle_value(obj) {
+            return v;
         }
     }
     host(obj.clone().unbind())
+}
+
+/// A scheduler handle (a `Handle` or a subclass) as the kont data it stands for: `(list "task" 3)`.
+pub fn handle_value(obj: &Bound<'_, PyAny>) -> Option<Value> {
+    let kind: String = obj.getattr("kind").ok()?.extract().ok()?;
+    let id: i64 = obj.getattr("id").ok()?.extract().ok()?;
+    Some(Value::list(vec![Value::str(&kind), Value::Int(id)]))
 }
 
 /// A task, promise or semaphore handle (`(list "task" 3)`) as a Python `Handle`.

@@ -11,7 +11,7 @@ use kont_spec::ast::ResumeMode;
 use kont_spec::{errors, ErrorTag, Event, Limits, NodeId, Outcome, Resource, Rule, RunOptions, SourceMap};
 
 use super::{HostFrame, HostInput, HostStep, HostValue, HOST_SITE};
-use crate::fiber::{Boundary, Dispatch, Escape, EscapeKind, Frame, NONE};
+use crate::fiber::{Boundary, Escape, EscapeKind, Frame, NONE};
 use crate::machine::{CallError, Exit, Flow, Machine};
 use crate::value::Value;
 
@@ -75,7 +75,7 @@ impl Machine<'_, '_> {
                     let e = errors::form_type_error("perform", "an effect", effect.type_name());
                     return self.raise_data_here(e, site);
                 };
-                self.host_perform(label, payload, site)
+                self.perform_suspended(label, payload, site)
             }
             HostStep::Call(f, args) => {
                 self.frames.push(Frame::Host(h));
@@ -151,22 +151,9 @@ impl Machine<'_, '_> {
             HostStep::NewCont { func, envelope } => {
                 let site = self.site_of(&*h);
                 self.frames.push(Frame::Host(h));
-                let callable = match &func {
-                    Value::Host(f) => f.callable(),
-                    Value::Fn(i, env) => {
-                        let proto = self.code.groups[env.group as usize].protos[*i as usize];
-                        let n = self.code.protos[proto as usize].nparams;
-                        if n != 1 {
-                            self.rule(Rule::ECallArity);
-                            return self.raise_data_here(errors::arity(n as usize, 1), site);
-                        }
-                        true
-                    }
-                    _ => false,
-                };
-                if !callable {
-                    self.rule(Rule::ECallNotFn);
-                    return self.raise_value_here(Value::error(ErrorTag::NotAFunction.name(), func), site);
+                if let Err((rule, err)) = self.new_cont_check(&func) {
+                    self.rule(rule);
+                    return self.raise_value_here(err, site);
                 }
                 let envelope = match envelope.map(|k| self.cont_check(&k)) {
                     None => None,
@@ -181,17 +168,6 @@ impl Machine<'_, '_> {
                 self.resume_host(h, HostInput::Value(Value::Cont(k)))
             }
         }
-    }
-
-    /// [D-Perform] from host code (its frame is already suspended on top).
-    fn host_perform(&mut self, label: crate::code::LabelId, payload: Value, site: NodeId) -> Flow {
-        self.rule(Rule::DPerform);
-        if self.counts.is_some() && self.frames.iter().any(|f| matches!(f, Frame::Activation { .. })) {
-            self.rule(Rule::CEffect);
-        }
-        let d = self.new_dispatch();
-        self.emit(|m| Event::Perform { dispatch: d, effect: m.effect_view(label, &payload), site });
-        self.dispatch(Dispatch { d, label, payload, site, chain: None })
     }
 
     /// The checks of a resume or transfer form from host code, then the
@@ -221,16 +197,9 @@ impl Machine<'_, '_> {
     /// cleanup runs, SPEC.md §14.4), then the escape goes to the activation.
     fn host_escape(&mut self, esc: Escape) -> Flow {
         let Some(Frame::Host(mut h)) = self.frames.pop() else { unreachable!("the host frame is on top") };
-        match h.close() {
-            None => self.escape_here(esc),
-            // Its cleanup raised: that error replaces the escape, whose continuation is abandoned.
-            Some(err) => {
-                match esc.kind {
-                    EscapeKind::Transfer { chain, .. } | EscapeKind::Pass { chain, .. } => self.free_chain(chain),
-                }
-                self.emit(|m| Event::Raise { error: m.view(&err), site: esc.site });
-                self.raise_here(err, esc.site)
-            }
+        match self.close_host_frame(&mut *h, esc) {
+            Ok(esc) => self.escape_here(esc),
+            Err((err, site)) => self.raise_here(err, site),
         }
     }
 
