@@ -233,21 +233,20 @@ pub enum HostStop {
     Exhausted(Resource),
 }
 
-/// A host run's result: its end, trace, the host sites the trace names
-/// (from `HOST_SITE_BASE`), and the fuel it spent.
+/// A host run's result: its end, its trace, the map naming the trace's sites
+/// (prelude nodes, and host sites from `HOST_SITE_BASE`), and the fuel it spent.
 pub struct HostRun {
     pub stop: HostStop,
     /// The outcome's view (a value's only when tracing), for tracebacks.
     pub outcome: Outcome,
     pub trace: Vec<Event>,
-    pub sites: Vec<String>,
     /// Names every site of the trace: the driver's prelude nodes and the host sites.
     pub map: SourceMap,
     pub steps: u64,
 }
 
 /// Run host code: `entry` is called with no arguments on the production VM
-/// (a one-node kont program `(main)` calls it), under `limits`.
+/// (the driver: the standard prelude around a call of it), under `limits`.
 pub fn run_host(
     entry: Value,
     limits: Limits,
@@ -282,10 +281,13 @@ pub fn run_host(
     };
     let steps = m.steps();
     let trace = m.trace.take().unwrap_or_default();
-    let sites = std::mem::take(&mut m.host_sites);
     // Only a traced run needs its sites named.
-    let map = if options.trace { SourceMap { hosts: sites.clone(), ..map.clone() } } else { SourceMap::default() };
-    HostRun { stop, outcome, trace, map, sites, steps }
+    let map = if options.trace {
+        SourceMap { hosts: std::mem::take(&mut m.host_sites), ..map.clone() }
+    } else {
+        SourceMap::default()
+    };
+    HostRun { stop, outcome, trace, map, steps }
 }
 
 /// The functions of the standard prelude a host gets, in this order
