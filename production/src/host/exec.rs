@@ -245,7 +245,8 @@ pub struct HostRun {
     pub steps: u64,
 }
 
-/// Run host code: `entry` is called with no arguments on the production VM
+/// Run host code: `entry` is called, with the list of the prelude API
+/// functions (`PRELUDE_API`), on the production VM
 /// (the driver: the standard prelude around a call of it), under `limits`.
 pub fn run_host(
     entry: Value,
