@@ -344,6 +344,13 @@ pub struct JsonSummary {
     pub rule_hits_reference: Vec<(String, u64)>,
     pub rule_hits_vm: Vec<(String, u64)>,
     pub rule_hits_vm_prelude: Vec<(String, u64)>,
+    /// Interaction coverage (`interactions.rs`): per engine, programs in which each situation occurred.
+    #[serde(default)]
+    pub situations_reference: Vec<(String, u64)>,
+    #[serde(default)]
+    pub situations_vm: Vec<(String, u64)>,
+    #[serde(default)]
+    pub situations_vm_prelude: Vec<(String, u64)>,
     /// The first mismatch (of each shard that found one).
     pub mismatch: Option<String>,
 }
@@ -372,6 +379,9 @@ impl Report {
             rule_hits_reference: hits(&self.coverage.reference),
             rule_hits_vm: hits(&self.coverage.vm),
             rule_hits_vm_prelude: hits(&self.coverage.vm_prelude),
+            situations_reference: self.coverage.situations.reference.named(),
+            situations_vm: self.coverage.situations.vm.named(),
+            situations_vm_prelude: self.coverage.situations.vm_prelude.named(),
             mismatch: self.found.as_ref().map(|f| f.mismatch.first.clone()),
         }
     }
@@ -407,6 +417,9 @@ pub fn sum(parts: &[JsonSummary]) -> Result<JsonSummary, String> {
             (&mut total.rule_hits_reference, &p.rule_hits_reference),
             (&mut total.rule_hits_vm, &p.rule_hits_vm),
             (&mut total.rule_hits_vm_prelude, &p.rule_hits_vm_prelude),
+            (&mut total.situations_reference, &p.situations_reference),
+            (&mut total.situations_vm, &p.situations_vm),
+            (&mut total.situations_vm_prelude, &p.situations_vm_prelude),
         ] {
             add_hits(mine, theirs);
         }

@@ -133,6 +133,11 @@ fn print_report(r: &Report) {
             eprintln!("rules ({engine}): {fired} fired, never hit: {}", names.join(" "));
         }
     }
+    for (engine, counts) in r.coverage.situations.engines() {
+        let shown: Vec<String> = counts.named().iter().map(|(n, k)| format!("{n}={k}")).collect();
+        let unseen = counts.unseen().len();
+        eprintln!("situations ({engine}, programs; {unseen} never): {}", shown.join(" "));
+    }
     let rare = r.rare((c.run / 100).max(1));
     if !rare.is_empty() {
         let names: Vec<String> = rare.iter().map(|(r, n)| format!("{}={n}", r.name())).collect();

@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod corpus;
 pub mod engines;
 pub mod gen;
+pub mod interactions;
 pub mod oracle;
 pub mod python;
 pub mod shrink;

@@ -16,6 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use kont_spec::{Engine, Event, Outcome, Resource, RuleCounts, RunOptions, RunResult};
 
 use crate::gen::Case;
+use crate::interactions::{self, SituationCounts};
 
 /// How a case that both engines agree on ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -66,6 +67,22 @@ pub struct Coverage {
     /// The VM running the prelude's handlers as kont clauses; only programs
     /// that ran a native handler on the VM run on it too.
     pub vm_prelude: RuleCounts,
+    /// Interaction coverage, per engine the same way (`interactions.rs`).
+    pub situations: Situations,
+}
+
+/// Programs in which each situation occurred, per engine.
+#[derive(Clone, Debug, Default)]
+pub struct Situations {
+    pub reference: SituationCounts,
+    pub vm: SituationCounts,
+    pub vm_prelude: SituationCounts,
+}
+
+impl Situations {
+    pub fn engines(&self) -> [(&'static str, &SituationCounts); 3] {
+        [("reference", &self.reference), ("vm", &self.vm), ("vm-prelude", &self.vm_prelude)]
+    }
 }
 
 impl Coverage {
@@ -78,11 +95,19 @@ impl Coverage {
         self.reference.add(&other.reference);
         self.vm.add(&other.vm);
         self.vm_prelude.add(&other.vm_prelude);
+        self.situations.reference.add(&other.situations.reference);
+        self.situations.vm.add(&other.situations.vm);
+        self.situations.vm_prelude.add(&other.situations.vm_prelude);
     }
 }
 
 /// Run one engine on a case, turning a panic into an error message.
-fn run(engine: &dyn Engine, case: &Case, counts: &mut RuleCounts) -> Result<Option<RunResult>, String> {
+fn run(
+    engine: &dyn Engine,
+    case: &Case,
+    counts: &mut RuleCounts,
+    situations: &mut SituationCounts,
+) -> Result<Option<RunResult>, String> {
     let options = RunOptions { trace: true };
     let program = case.runnable();
     let r = catch_unwind(AssertUnwindSafe(|| match &case.before {
@@ -96,6 +121,9 @@ fn run(engine: &dyn Engine, case: &Case, counts: &mut RuleCounts) -> Result<Opti
             r
         }),
     }));
+    if let Ok(Some(r)) = &r {
+        situations.count(&interactions::detect(case, r));
+    }
     r.map_err(|p| {
         let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
         format!("{} panicked: {}", engine.name(), msg.unwrap_or_default())
@@ -104,8 +132,8 @@ fn run(engine: &dyn Engine, case: &Case, counts: &mut RuleCounts) -> Result<Opti
 
 /// Compare the two engines on `case`.
 pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Coverage) -> Verdict {
-    let r = run(reference, case, &mut cov.reference);
-    let v = run(vm, case, &mut cov.vm);
+    let r = run(reference, case, &mut cov.reference, &mut cov.situations.reference);
+    let v = run(vm, case, &mut cov.vm, &mut cov.situations.vm);
     let (r, v) = match (r, v) {
         (Ok(Some(r)), Ok(Some(v))) => (r, v),
         (Ok(None), Ok(None)) => return Verdict::Discard(Discard::NoPrevious),
@@ -133,7 +161,7 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
     }
     // The same program with the handlers' clauses, compared exactly.
     let clauses: &dyn Engine = &kont_vm::VmPrelude;
-    match run(clauses, case, &mut cov.vm_prelude) {
+    match run(clauses, case, &mut cov.vm_prelude, &mut cov.situations.vm_prelude) {
         Ok(Some(p)) => match compare(r, p, clauses.name()) {
             Verdict::Agree(_) => verdict,
             other => other,

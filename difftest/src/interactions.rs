@@ -1,0 +1,447 @@
+//! Interaction coverage: named situations that matter for these semantics
+//! (a stale continuation reaching each continuation form, a semaphore
+//! release with waiters queued, a cancel while parked, …), each counted per
+//! engine like rule coverage. A rule can fire a thousand times without the
+//! one combination in which a bug shows; these are those combinations.
+//!
+//! Every situation is read off a run's trace projection, output and the
+//! program itself — never from engine internals — so all engines are
+//! counted the same way, and engines that agree count alike. The trace is
+//! walked once with a small model of the prelude's protocol: the running
+//! task (`mark run`), which continuation each scheduler effect's clause got
+//! (`handle … k`), whether that task parked (another `mark run` came before
+//! its `resume`/`transfer`), priorities (`spawn-at`'s payload, then `mark
+//! spawn`), the virtual clock (due times of awaits that fired).
+//!
+//! Grow the list whenever a bug slips through.
+
+use std::collections::{HashMap, HashSet};
+
+use kont_spec::ast::{Expr, ExprKind, Prim, ResumeMode};
+use kont_spec::{Event, RunResult, ValueView};
+
+use crate::gen::Case;
+
+/// A named situation; `ALL` in report order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Situation {
+    StaleResume,
+    StaleTransfer,
+    StaleResumeThrow,
+    StaleTransferThrow,
+    StalePass,
+    StaleEnvelope,
+    StaleEq,
+    StaleLive,
+    StaleCell,
+    /// `release` while two or more tasks are queued on that semaphore.
+    ReleaseTwoWaiters,
+    /// `cancel` of a task parked on a promise / a task / a semaphore / a
+    /// timer, while the root runs, with more scheduler effects afterwards.
+    CancelParkedPromise,
+    CancelParkedTask,
+    CancelParkedSemaphore,
+    CancelParkedAwait,
+    /// A task cancelled on an await, then the clock read (`now`, `await`).
+    CancelAwaitThenClock,
+    /// A task cancelled while the root runs parks again afterwards.
+    CancelledParksAgain,
+    /// A parked task woken whose priority is not the default (10).
+    WokenOtherPriority,
+    /// Two parked awaits due at the same tick.
+    TimersSameTick,
+    /// Two cache keys that differ but `show` alike (`1` and `"1"`).
+    CacheKeysShowAlike,
+    /// An interceptor rewrites an effect to a label that a handler the
+    /// dispatch already skipped (inside the interceptor) takes.
+    InterceptToInnerLabel,
+    /// `resume-throw`/`transfer-throw` into a `new-cont` continuation before it started.
+    ThrowIntoUnstarted,
+    /// A `gather` answered with a failure after it parked.
+    GatherFailsAfterPark,
+}
+
+impl Situation {
+    pub const ALL: &'static [Situation] = &[
+        Situation::StaleResume,
+        Situation::StaleTransfer,
+        Situation::StaleResumeThrow,
+        Situation::StaleTransferThrow,
+        Situation::StalePass,
+        Situation::StaleEnvelope,
+        Situation::StaleEq,
+        Situation::StaleLive,
+        Situation::StaleCell,
+        Situation::ReleaseTwoWaiters,
+        Situation::CancelParkedPromise,
+        Situation::CancelParkedTask,
+        Situation::CancelParkedSemaphore,
+        Situation::CancelParkedAwait,
+        Situation::CancelAwaitThenClock,
+        Situation::CancelledParksAgain,
+        Situation::WokenOtherPriority,
+        Situation::TimersSameTick,
+        Situation::CacheKeysShowAlike,
+        Situation::InterceptToInnerLabel,
+        Situation::ThrowIntoUnstarted,
+        Situation::GatherFailsAfterPark,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Situation::StaleResume => "stale-resume",
+            Situation::StaleTransfer => "stale-transfer",
+            Situation::StaleResumeThrow => "stale-resume-throw",
+            Situation::StaleTransferThrow => "stale-transfer-throw",
+            Situation::StalePass => "stale-pass",
+            Situation::StaleEnvelope => "stale-envelope",
+            Situation::StaleEq => "stale-eq",
+            Situation::StaleLive => "stale-live",
+            Situation::StaleCell => "stale-cell",
+            Situation::ReleaseTwoWaiters => "release-2-waiters",
+            Situation::CancelParkedPromise => "cancel-parked-promise",
+            Situation::CancelParkedTask => "cancel-parked-task",
+            Situation::CancelParkedSemaphore => "cancel-parked-semaphore",
+            Situation::CancelParkedAwait => "cancel-parked-await",
+            Situation::CancelAwaitThenClock => "cancel-await-then-clock",
+            Situation::CancelledParksAgain => "cancelled-parks-again",
+            Situation::WokenOtherPriority => "woken-other-priority",
+            Situation::TimersSameTick => "timers-same-tick",
+            Situation::CacheKeysShowAlike => "cache-keys-show-alike",
+            Situation::InterceptToInnerLabel => "intercept-to-inner-label",
+            Situation::ThrowIntoUnstarted => "throw-into-unstarted",
+            Situation::GatherFailsAfterPark => "gather-fails-after-park",
+        }
+    }
+
+    fn index(self) -> usize {
+        Situation::ALL.iter().position(|s| *s == self).expect("listed")
+    }
+}
+
+/// Programs in which each situation occurred (once per program at most).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SituationCounts(pub Vec<u64>);
+
+impl Default for SituationCounts {
+    fn default() -> SituationCounts {
+        SituationCounts(vec![0; Situation::ALL.len()])
+    }
+}
+
+impl SituationCounts {
+    pub fn get(&self, s: Situation) -> u64 {
+        self.0[s.index()]
+    }
+
+    pub fn add(&mut self, other: &SituationCounts) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a += b;
+        }
+    }
+
+    /// Count one run's situations.
+    pub fn count(&mut self, found: &HashSet<Situation>) {
+        for s in found {
+            self.0[s.index()] += 1;
+        }
+    }
+
+    /// The situations that never occurred.
+    pub fn unseen(&self) -> Vec<Situation> {
+        Situation::ALL.iter().copied().filter(|s| self.get(*s) == 0).collect()
+    }
+
+    /// `(name, count)` in report order.
+    pub fn named(&self) -> Vec<(String, u64)> {
+        Situation::ALL.iter().map(|s| (s.name().to_string(), self.get(*s))).collect()
+    }
+}
+
+/// The scheduler effects after which a task may park.
+const PARKING: &[&str] = &["Wait", "Gather", "Race", "Acquire", "Await", "Yield"];
+const SCHEDULER: &[&str] = &[
+    "Spawn", "TaskDone", "Wait", "Gather", "Race", "Cancel", "Yield", "NewPromise", "Settle", "NewSemaphore",
+    "Acquire", "Release", "Await", "Now",
+];
+const CACHE: &[&str] = &["CachePut", "CacheGet", "CacheExists", "CacheDelete"];
+const DEFAULT_PRIORITY: i64 = 10;
+
+/// A scheduler effect's clause that got continuation `k`.
+struct Pending {
+    label: String,
+    payload: ValueView,
+    task: i64,
+    parked: bool,
+    /// For an await: when it is due.
+    due: Option<i64>,
+}
+
+/// What a parked task waits for, for the cancel situations.
+fn wait_kinds(label: &str, payload: &ValueView) -> Vec<Situation> {
+    let handle_kind = |h: &ValueView| match h {
+        ValueView::List(xs) if xs.len() == 2 => match &xs[0] {
+            ValueView::Str(s) if s == "promise" => Some(Situation::CancelParkedPromise),
+            ValueView::Str(s) if s == "task" => Some(Situation::CancelParkedTask),
+            _ => None,
+        },
+        _ => None,
+    };
+    match label {
+        "Acquire" => vec![Situation::CancelParkedSemaphore],
+        "Await" => vec![Situation::CancelParkedAwait],
+        "Wait" => handle_kind(payload).into_iter().collect(),
+        "Gather" | "Race" => match payload {
+            ValueView::List(hs) => hs.iter().filter_map(handle_kind).collect(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn effect_parts(e: &ValueView) -> Option<(&str, &ValueView)> {
+    match e {
+        ValueView::Effect { label, payload } => Some((label.as_str(), payload)),
+        _ => None,
+    }
+}
+
+fn nth(v: &ValueView, i: usize) -> Option<&ValueView> {
+    match v {
+        ValueView::List(xs) => xs.get(i),
+        _ => None,
+    }
+}
+
+fn int(v: Option<&ValueView>) -> Option<i64> {
+    match v {
+        Some(ValueView::Int(i)) => Some(*i),
+        _ => None,
+    }
+}
+
+/// Whether an answer of the prelude's protocol is a failure.
+fn failed(answer: &ValueView) -> bool {
+    matches!(nth(answer, 0), Some(ValueView::Bool(false)))
+}
+
+/// The situations one run of `case` shows.
+pub fn detect(case: &Case, r: &RunResult) -> HashSet<Situation> {
+    let mut found = HashSet::new();
+    stale(case, r, &mut found);
+    Model::default().walk(r, &mut found);
+    found
+}
+
+/// A stale continuation or cell reaching a form: the `stale` error raised
+/// at a node of that form (K-Stale), or `=` on `prev` (which never raises).
+fn stale(case: &Case, r: &RunResult, found: &mut HashSet<Situation>) {
+    if case.before.is_none() {
+        return;
+    }
+    let mut nodes: HashMap<u32, &Expr> = HashMap::new();
+    let mut todo = vec![&case.program.body];
+    while let Some(e) = todo.pop() {
+        nodes.insert(e.id, e);
+        if let ExprKind::Prim { op: Prim::Eq, args } = &e.kind {
+            if args.iter().any(|a| matches!(&a.kind, ExprKind::Var(x) if x == "prev")) && prev_is_cont(case) {
+                found.insert(Situation::StaleEq);
+            }
+        }
+        todo.extend(e.children());
+    }
+    for ev in &r.trace {
+        let Event::Raise { error: ValueView::Error { tag, .. }, site } = ev else { continue };
+        if tag != "stale" {
+            continue;
+        }
+        let s = match nodes.get(site).map(|e| &e.kind) {
+            Some(ExprKind::Resume { mode: ResumeMode::Resume, throw: false, .. }) => Situation::StaleResume,
+            Some(ExprKind::Resume { mode: ResumeMode::Transfer, throw: false, .. }) => Situation::StaleTransfer,
+            Some(ExprKind::Resume { mode: ResumeMode::Resume, throw: true, .. }) => Situation::StaleResumeThrow,
+            Some(ExprKind::Resume { mode: ResumeMode::Transfer, throw: true, .. }) => Situation::StaleTransferThrow,
+            Some(ExprKind::Pass { .. }) => Situation::StalePass,
+            Some(ExprKind::NewCont { .. }) => Situation::StaleEnvelope,
+            Some(ExprKind::Prim { op: Prim::IsLive, .. }) => Situation::StaleLive,
+            Some(ExprKind::Prim { op: Prim::Get | Prim::Set, .. }) => Situation::StaleCell,
+            _ => continue,
+        };
+        found.insert(s);
+    }
+}
+
+/// The first run hands over a continuation: its body is a handler (the
+/// generator's parking programs return `k` from a clause) rather than a cell.
+fn prev_is_cont(case: &Case) -> bool {
+    case.before.as_ref().is_some_and(|b| matches!(b.body.kind, ExprKind::WithHandler(_)))
+}
+
+#[derive(Default)]
+struct Model {
+    cur: i64,
+    root_ended: bool,
+    clock: i64,
+    prio: HashMap<i64, i64>,
+    spawn_prio: i64,
+    /// By the continuation the clause got.
+    pending: HashMap<u32, Pending>,
+    /// Dispatch → (current label, payload, performing task).
+    dispatch: HashMap<u32, (String, ValueView, i64)>,
+    /// Dispatch → scopes it skipped so far.
+    skipped: HashMap<u32, Vec<u32>>,
+    /// Scope → labels it handled.
+    handled: HashMap<u32, HashSet<String>>,
+    /// (label rewritten to, scopes skipped before the rewrite).
+    rewrites: Vec<(String, Vec<u32>)>,
+    unstarted: HashSet<u32>,
+    /// Tasks cancelled while parked (root running), waiting for more scheduling.
+    cancelled_waiting: Vec<Situation>,
+    cancelled_on_await: bool,
+    cancelled: HashSet<i64>,
+    cache_keys: Vec<ValueView>,
+}
+
+impl Model {
+    fn walk(mut self, r: &RunResult, found: &mut HashSet<Situation>) {
+        for ev in &r.trace {
+            self.event(ev, found);
+        }
+        for (to, skipped) in &self.rewrites {
+            if skipped.iter().any(|s| self.handled.get(s).is_some_and(|ls| ls.contains(to))) {
+                found.insert(Situation::InterceptToInnerLabel);
+            }
+        }
+        let keys = &self.cache_keys;
+        for (i, a) in keys.iter().enumerate() {
+            if keys[..i].iter().any(|b| b != a && b.show() == a.show()) {
+                found.insert(Situation::CacheKeysShowAlike);
+            }
+        }
+    }
+
+    fn parked_on(&self, label: &str, payload: &ValueView) -> usize {
+        self.pending.values().filter(|p| p.parked && p.label == label && &p.payload == payload).count()
+    }
+
+    fn event(&mut self, ev: &Event, found: &mut HashSet<Situation>) {
+        match ev {
+            Event::Perform { dispatch, effect, .. } => {
+                let Some((label, payload)) = effect_parts(effect) else { return };
+                self.dispatch.insert(*dispatch, (label.to_string(), payload.clone(), self.cur));
+                if SCHEDULER.contains(&label) && !self.root_ended {
+                    found.extend(self.cancelled_waiting.drain(..));
+                }
+                match label {
+                    "Release" if self.parked_on("Acquire", payload) >= 2 => {
+                        found.insert(Situation::ReleaseTwoWaiters);
+                    }
+                    "Now" | "Await" if self.cancelled_on_await => {
+                        found.insert(Situation::CancelAwaitThenClock);
+                    }
+                    "Spawn" => self.spawn_prio = int(nth(payload, 1)).unwrap_or(DEFAULT_PRIORITY),
+                    "CachePut" => self.cache_keys.extend(nth(payload, 0).cloned()),
+                    l if CACHE.contains(&l) => self.cache_keys.push(payload.clone()),
+                    _ => {}
+                }
+            }
+            Event::Handle { dispatch, scope, k } => {
+                let Some((label, payload, task)) = self.dispatch.get(dispatch).cloned() else { return };
+                self.handled.entry(*scope).or_default().insert(label.clone());
+                if PARKING.contains(&label.as_str()) {
+                    self.pending.insert(*k, Pending { label, payload, task, parked: false, due: None });
+                }
+            }
+            Event::Skip { dispatch, scope } => self.skipped.entry(*dispatch).or_default().push(*scope),
+            Event::Intercept { dispatch, effect, .. } | Event::Pass { dispatch, effect, .. } => {
+                let Some((to, new_payload)) = effect_parts(effect) else { return };
+                if let Some((label, payload, _)) = self.dispatch.get_mut(dispatch) {
+                    if label != to && matches!(ev, Event::Intercept { .. }) {
+                        let skipped = self.skipped.get(dispatch).cloned().unwrap_or_default();
+                        self.rewrites.push((to.to_string(), skipped));
+                    }
+                    *label = to.to_string();
+                    *payload = new_payload.clone();
+                }
+            }
+            Event::NewCont { k, .. } => {
+                self.unstarted.insert(*k);
+            }
+            Event::Resume { k, throw, value, .. } => {
+                if self.unstarted.remove(k) && *throw {
+                    found.insert(Situation::ThrowIntoUnstarted);
+                }
+                if let Some(p) = self.pending.remove(k) {
+                    if p.parked {
+                        if self.prio.get(&p.task).copied().unwrap_or(DEFAULT_PRIORITY) != DEFAULT_PRIORITY {
+                            found.insert(Situation::WokenOtherPriority);
+                        }
+                        if p.label == "Gather" && failed(value) {
+                            found.insert(Situation::GatherFailsAfterPark);
+                        }
+                        if let Some(due) = p.due.filter(|_| !self.cancelled.contains(&p.task)) {
+                            self.clock = self.clock.max(due);
+                        }
+                    }
+                }
+            }
+            Event::Mark { tag, value } => self.mark(tag, value, found),
+            _ => {}
+        }
+    }
+
+    fn mark(&mut self, tag: &str, value: &ValueView, found: &mut HashSet<Situation>) {
+        match tag {
+            "run" => {
+                // Every clause still holding its continuation has parked.
+                let clock = self.clock;
+                let mut newly = Vec::new();
+                for (k, p) in self.pending.iter_mut().filter(|(_, p)| !p.parked) {
+                    p.parked = true;
+                    newly.push(*k);
+                    if p.label == "Await" {
+                        p.due = int(nth(&p.payload, 0)).map(|t| clock + t);
+                    }
+                }
+                for k in newly {
+                    let p = &self.pending[&k];
+                    if self.cancelled.contains(&p.task) && !self.root_ended {
+                        found.insert(Situation::CancelledParksAgain);
+                    }
+                    if let Some(due) = p.due {
+                        let same = self.pending.iter().any(|(k2, q)| *k2 != k && q.parked && q.due == Some(due));
+                        if same {
+                            found.insert(Situation::TimersSameTick);
+                        }
+                    }
+                }
+                if let Some(t) = int(Some(value)) {
+                    self.cur = t;
+                }
+            }
+            "spawn" => {
+                if let Some(t) = int(nth(value, 0)) {
+                    self.prio.insert(t, self.spawn_prio);
+                }
+            }
+            "cancel" => {
+                let Some(t) = int(Some(value)) else { return };
+                if self.root_ended || t == self.cur {
+                    return;
+                }
+                let parked: Vec<(String, ValueView)> = self
+                    .pending
+                    .values()
+                    .filter(|p| p.parked && p.task == t)
+                    .map(|p| (p.label.clone(), p.payload.clone()))
+                    .collect();
+                for (label, payload) in parked {
+                    self.cancelled_waiting.extend(wait_kinds(&label, &payload));
+                    self.cancelled_on_await |= label == "Await";
+                }
+                self.cancelled.insert(t);
+            }
+            "task-end" if int(nth(value, 0)) == Some(0) => self.root_ended = true,
+            _ => {}
+        }
+    }
+}
