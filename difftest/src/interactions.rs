@@ -161,8 +161,20 @@ impl SituationCounts {
 /// The scheduler effects after which a task may park.
 const PARKING: &[&str] = &["Wait", "Gather", "Race", "Acquire", "Await", "Yield"];
 const SCHEDULER: &[&str] = &[
-    "Spawn", "TaskDone", "Wait", "Gather", "Race", "Cancel", "Yield", "NewPromise", "Settle", "NewSemaphore",
-    "Acquire", "Release", "Await", "Now",
+    "Spawn",
+    "TaskDone",
+    "Wait",
+    "Gather",
+    "Race",
+    "Cancel",
+    "Yield",
+    "NewPromise",
+    "Settle",
+    "NewSemaphore",
+    "Acquire",
+    "Release",
+    "Await",
+    "Now",
 ];
 const CACHE: &[&str] = &["CachePut", "CacheGet", "CacheExists", "CacheDelete"];
 const DEFAULT_PRIORITY: i64 = 10;
@@ -239,8 +251,10 @@ fn stale(case: &Case, r: &RunResult, found: &mut HashSet<Situation>) {
     if case.before.is_none() {
         return;
     }
+    // Sites are ids in the program as run (with the prelude, when wrapped).
+    let program = case.runnable();
     let mut nodes: HashMap<u32, &Expr> = HashMap::new();
-    let mut todo = vec![&case.program.body];
+    let mut todo = vec![&program.body];
     while let Some(e) = todo.pop() {
         nodes.insert(e.id, e);
         if let ExprKind::Prim { op: Prim::Eq, args } = &e.kind {

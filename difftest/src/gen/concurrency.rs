@@ -109,12 +109,19 @@ impl<S: Source> G<'_, S> {
         }
     }
 
-    /// A cache key: two strings and two ints.
+    /// A cache key: strings, ints and booleans, some pairs that `show` alike
+    /// but differ (`2` and `"2"`, `true` and `"true"`), a list and its text.
     pub(super) fn cache_key(&mut self) -> Expr {
-        match self.s.below(4) {
+        match self.s.below(9) {
             0 => string("k1"),
             1 => string("k2"),
-            n => int(n as i64),
+            2 => int(2),
+            3 => string("2"),
+            4 => int(3),
+            5 => string("3"),
+            6 => e(ExprKind::Lit(Lit::Bool(true))),
+            7 => string("true"),
+            _ => prim(Prim::List, vec![int(2), string("k1")]),
         }
     }
 

@@ -16,6 +16,8 @@ productions! {
         WithHandler,
         WithIntercept,
         WithObserve,
+        /// An interceptor rewriting an effect to the label of a handler inside it.
+        InterceptInner,
         Try,
         /// A function, called.
         Function,
@@ -37,6 +39,8 @@ productions! {
         CriticalRegion,
         Await,
         Cache,
+        /// A targeted scheduler scene (`targeted.rs`).
+        Scene,
     }
 }
 
@@ -54,6 +58,7 @@ fn int_weight(f: Features, sc: &Scope, p: IntProd) -> u32 {
         IntProd::WithHandler => when(f.handlers, 14),
         IntProd::WithIntercept => when(f.intercepts, 4),
         IntProd::WithObserve => when(f.observers, 3),
+        IntProd::InterceptInner => when(f.intercepts && f.handlers && !sc.handled.is_empty(), 2),
         IntProd::Try => when(f.try_catch || f.finally, 5),
         IntProd::Function => when(f.functions, 4),
         IntProd::Loop => when(f.loops, 3),
@@ -69,6 +74,7 @@ fn int_weight(f: Features, sc: &Scope, p: IntProd) -> u32 {
         IntProd::CriticalRegion => when(!sc.sems.is_empty(), 4),
         IntProd::Await => when(sc.awaits, 5),
         IntProd::Cache => when(sc.cache, 5),
+        IntProd::Scene => when(sc.sched, 3),
     }
 }
 
@@ -243,6 +249,7 @@ impl<S: Source> G<'_, S> {
                 let body = self.int(sc);
                 self.intercept(sc, body, p == IntProd::WithObserve)
             }
+            IntProd::InterceptInner => self.intercept_inner(sc),
             IntProd::Try => self.try_(sc),
             IntProd::Function => self.function_call(sc),
             IntProd::Loop => self.counting_loop(sc),
@@ -269,6 +276,7 @@ impl<S: Source> G<'_, S> {
             IntProd::CriticalRegion => self.critical_region(sc),
             IntProd::Await => self.await_(sc),
             IntProd::Cache => self.cache_use(sc),
+            IntProd::Scene => self.scene(sc),
         }
     }
 

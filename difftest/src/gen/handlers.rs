@@ -86,21 +86,6 @@ impl<S: Source> G<'_, S> {
         }
     }
 
-    /// The second run: use `prev`, another run's value.
-    pub(super) fn stale_user(&mut self) -> Expr {
-        let uses = [
-            resume(ResumeMode::Resume, false, var("prev"), int(1)),
-            prim(Prim::IsLive, vec![var("prev")]),
-            prim(Prim::Get, vec![var("prev")]),
-        ];
-        let u = self.s.pick(&uses).clone();
-        e(ExprKind::Try(Box::new(TryExpr {
-            body: u,
-            catch: Some(("err".into(), prim(Prim::ErrorTag, vec![var("err")]))),
-            finally: None,
-        })))
-    }
-
     /// A handler for one or two distinct labels around an int body.
     pub(super) fn with_handler(&mut self, sc: &Scope) -> Expr {
         // Consecutive labels from a random start: no retry loop, which a byte
@@ -322,8 +307,48 @@ impl<S: Source> G<'_, S> {
                 prim(Prim::Get, vec![var(&kc)]),
                 if_(prim(Prim::IsLive, vec![var(&env)]), resume(ResumeMode::Resume, false, k, arg), alt),
             )
+        } else if self.f.throw && self.s.chance(30) {
+            // Thrown into before it starts: K-Start raises at once, `f` never runs.
+            let mode = if self.s.chance(50) { ResumeMode::Resume } else { ResumeMode::Transfer };
+            let thrown = resume(mode, true, new_cont(f, None), error("unstarted", arg));
+            e(ExprKind::Try(Box::new(TryExpr { body: thrown, catch: Some(("err".into(), int(7))), finally: None })))
         } else {
             resume(ResumeMode::Resume, false, new_cont(f, None), arg)
         }
+    }
+
+    /// An interceptor that rewrites `from` to `to` around a handler that takes
+    /// `to`: the rewritten effect goes on outward, past that handler, to one
+    /// of the enclosing handlers that take `to`.
+    pub(super) fn intercept_inner(&mut self, sc: &Scope) -> Expr {
+        let to = *self.s.pick(&sc.handled);
+        let from = *self.s.pick(&LABELS);
+        let mut inner = sc.clone();
+        inner.clause_k = None;
+        if !inner.handled.contains(&to) {
+            inner.handled.push(to);
+        }
+        let v = self.int(&inner);
+        let body = seq(vec![emit(perform(from, v)), self.int(&inner)]);
+        let clause = Clause {
+            label: Some(label(to)),
+            param: "x".into(),
+            k: "k".into(),
+            body: resume(ResumeMode::Transfer, false, var("k"), prim(Prim::Add, vec![var("x"), int(1000)])),
+        };
+        let handler = e(ExprKind::WithHandler(Box::new(HandlerExpr {
+            name: None,
+            only: None,
+            native: None,
+            clauses: vec![clause],
+            body,
+        })));
+        let rewrite = func(&["e"], effect(to, prim(Prim::EffectPayload, vec![var("e")])));
+        e(ExprKind::WithIntercept(Box::new(InterceptExpr {
+            kind: InterceptKind::Intercept,
+            only: Some(vec![label(from)]),
+            func: rewrite,
+            body: handler,
+        })))
     }
 }

@@ -43,6 +43,7 @@ mod concurrency;
 mod core;
 mod handlers;
 mod source;
+mod targeted;
 
 pub use source::{Bytes, Rng, Source};
 
@@ -188,16 +189,23 @@ pub fn case_with(s: &mut impl Source, features: Features) -> Case {
     let mut g = G { s, f: features, budget: size, fresh: 0 };
     // Now and then: a tight depth limit (R-Depth), or a second run (K-Stale).
     if g.f.concurrency {
-        let program = Program::new(g.concurrent_top());
         let limits = Limits { fuel: PRELUDE_FUEL, depth: 20_000 };
+        // Now and then a second run using the first's continuation from a task.
+        if g.s.chance(8) {
+            let first = g.parking_program();
+            let mut program = Program::new(g.stale_use(true));
+            program.inputs = vec!["prev".into()];
+            return Case { program, before: Some(Program::new(first)), limits, features, prelude: true };
+        }
+        let program = Program::new(g.concurrent_top());
         return Case { program, before: None, limits, features, prelude: true };
     }
     let deep = g.f.violations && g.s.chance(3);
-    let stale = g.s.chance(2);
+    let stale = g.s.chance(8);
     let body = if deep { g.deep_recursion() } else { g.top() };
     let (program, before) = if stale {
         let first = g.parking_program();
-        let mut p = Program::new(g.stale_user());
+        let mut p = Program::new(g.stale_use(false));
         p.inputs = vec!["prev".into()];
         (p, Some(Program::new(first)))
     } else {
