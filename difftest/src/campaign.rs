@@ -74,6 +74,9 @@ pub struct Config<'a> {
     pub save: Option<PathBuf>,
     /// Shrink a found mismatch before reporting it.
     pub shrink: bool,
+    /// Go on after a mismatch and count every one by kind (`Counts::mismatches`);
+    /// the first (lowest index) is still the one reported and shrunk.
+    pub keep_going: bool,
     /// Called every so often with the number of cases done.
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
@@ -126,9 +129,17 @@ pub struct Counts {
     pub values: u64,
     pub errors: u64,
     pub fuel: u64,
-    pub discard_depth: u64,
+    /// Runs that hit a depth limit on one side or both, agreeing up to it.
+    pub depth: u64,
     pub discard_no_previous: u64,
-    pub discard_native_fuel: u64,
+    /// Mismatches by `engine: kind` (all of them with `keep_going`, else the first).
+    pub mismatches: std::collections::BTreeMap<String, u64>,
+}
+
+impl Counts {
+    pub fn mismatch_total(&self) -> u64 {
+        self.mismatches.values().sum()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -187,15 +198,17 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
                         Verdict::Agree(Class::Value) => counts.values += 1,
                         Verdict::Agree(Class::Error) => counts.errors += 1,
                         Verdict::Agree(Class::Fuel) => counts.fuel += 1,
-                        Verdict::Discard(Discard::Depth) => counts.discard_depth += 1,
+                        Verdict::Agree(Class::Depth) => counts.depth += 1,
                         Verdict::Discard(Discard::NoPrevious) => counts.discard_no_previous += 1,
-                        Verdict::Discard(Discard::NativeFuel) => counts.discard_native_fuel += 1,
                         Verdict::Mismatch(m) => {
+                            *counts.mismatches.entry(m.key()).or_default() += 1;
                             let mut bad = first_bad.lock().unwrap();
                             if bad.as_ref().is_none_or(|(j, _, _)| i < *j) {
                                 *bad = Some((i, case, *m));
                             }
-                            stop.store(true, Ordering::Relaxed);
+                            if !config.keep_going {
+                                stop.store(true, Ordering::Relaxed);
+                            }
                         }
                     }
                     let d = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -240,9 +253,11 @@ fn add_counts(a: &mut Counts, b: &Counts) {
     a.values += b.values;
     a.errors += b.errors;
     a.fuel += b.fuel;
-    a.discard_depth += b.discard_depth;
+    a.depth += b.depth;
     a.discard_no_previous += b.discard_no_previous;
-    a.discard_native_fuel += b.discard_native_fuel;
+    for (k, n) in &b.mismatches {
+        *a.mismatches.entry(k.clone()).or_default() += n;
+    }
 }
 
 /// Shrink a failing case's program while the engines still disagree.
@@ -334,8 +349,14 @@ pub struct JsonSummary {
     pub values: u64,
     pub errors: u64,
     pub fuel_exhausted: u64,
+    /// Runs that hit a depth limit, compared up to it.
+    #[serde(default)]
+    pub depth_exhausted: u64,
     pub discarded: u64,
     pub mismatches: u64,
+    /// Mismatches by `engine: kind` (every one with `--keep-going`).
+    #[serde(default)]
+    pub mismatch_kinds: Vec<(String, u64)>,
     /// Wall-clock seconds (summed over shards: machine-seconds).
     pub seconds: f64,
     pub programs_per_second: f64,
@@ -367,8 +388,10 @@ impl Report {
             values: self.counts.values,
             errors: self.counts.errors,
             fuel_exhausted: self.counts.fuel,
-            discarded: self.counts.discard_depth + self.counts.discard_no_previous + self.counts.discard_native_fuel,
-            mismatches: self.found.is_some() as u64,
+            depth_exhausted: self.counts.depth,
+            discarded: self.counts.discard_no_previous,
+            mismatches: self.counts.mismatch_total(),
+            mismatch_kinds: self.counts.mismatches.iter().map(|(k, n)| (k.clone(), *n)).collect(),
             seconds: self.elapsed.as_secs_f64(),
             programs_per_second: self.programs_per_second(),
             rules_never_hit: self
@@ -410,6 +433,8 @@ pub fn sum(parts: &[JsonSummary]) -> Result<JsonSummary, String> {
         total.values += p.values;
         total.errors += p.errors;
         total.fuel_exhausted += p.fuel_exhausted;
+        total.depth_exhausted += p.depth_exhausted;
+        add_hits(&mut total.mismatch_kinds, &p.mismatch_kinds);
         total.discarded += p.discarded;
         total.mismatches += p.mismatches;
         total.seconds += p.seconds;

@@ -16,6 +16,7 @@ pub struct Args {
     pub shard: Option<String>,
     pub jobs: Option<usize>,
     pub save: bool,
+    pub keep_going: bool,
     pub json: bool,
     pub no_corpus: bool,
     pub corpus: PathBuf,
@@ -71,6 +72,7 @@ pub fn run(a: Args) -> ExitCode {
         jobs,
         save: a.save.then(|| a.corpus.join("regressions")),
         shrink: true,
+        keep_going: a.keep_going,
         progress: Some(&tick),
     };
     let report = campaign::run(&config, reference, vm);
@@ -107,10 +109,9 @@ fn check_corpus(dir: &PathBuf, reference: &dyn Engine, vm: &dyn Engine) -> Resul
 
 fn print_report(r: &Report) {
     let c = &r.counts;
-    let discarded = c.discard_depth + c.discard_no_previous + c.discard_native_fuel;
     eprintln!(
         "campaign: {} programs ({} concurrent) in {:.1}s ({:.0} programs/s): {} values, {} errors, {} out of fuel, \
-         {} discarded ({} depth limit, {} no first value, {} fuel against native handlers), {} mismatch(es)",
+         {} depth limit (compared up to it), {} discarded (no first value), {} mismatch(es)",
         c.run,
         c.concurrent,
         r.elapsed.as_secs_f64(),
@@ -118,12 +119,14 @@ fn print_report(r: &Report) {
         c.values,
         c.errors,
         c.fuel,
-        discarded,
-        c.discard_depth,
+        c.depth,
         c.discard_no_previous,
-        c.discard_native_fuel,
-        r.found.is_some() as u8
+        c.mismatch_total()
     );
+    if !c.mismatches.is_empty() {
+        let kinds: Vec<String> = c.mismatches.iter().map(|(k, n)| format!("{k}={n}")).collect();
+        eprintln!("mismatches by kind: {}", kinds.join(", "));
+    }
     for (engine, unhit) in r.unhit() {
         let fired = kont_spec::Rule::ALL.len() - unhit.len();
         if unhit.is_empty() {

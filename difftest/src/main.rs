@@ -74,6 +74,10 @@ enum Command {
         /// Save a mismatch, shrunk, as corpus/regressions/<hash>.kont.
         #[arg(long)]
         save: bool,
+        /// Do not stop at the first mismatch: run every case and count the
+        /// mismatches by kind (the first one is still shrunk and reported).
+        #[arg(long)]
+        keep_going: bool,
         /// Print the summary as one JSON object (the last line).
         #[arg(long)]
         json: bool,
@@ -110,8 +114,8 @@ fn main() -> ExitCode {
             run(file, &engine, trace, traceback, json, Limits { fuel, depth }, prelude.as_deref())
         }
         Command::Check { paths, engine } => check(&paths, &engine),
-        Command::Difftest { cases, seed, shard, jobs, save, json, no_corpus, corpus, engine } => {
-            let args = difftest::Args { cases, seed, shard, jobs, save, json, no_corpus, corpus };
+        Command::Difftest { cases, seed, shard, jobs, save, keep_going, json, no_corpus, corpus, engine } => {
+            let args = difftest::Args { cases, seed, shard, jobs, save, keep_going, json, no_corpus, corpus };
             match engine.as_str() {
                 "vm" => difftest::run(args),
                 "python" => difftest::run_python(args),

@@ -3,13 +3,17 @@
 //! projection and fuel spent.
 //!
 //! Fuel is exact in both engines (SPEC.md §9.1), so runs that exhaust it are
-//! compared too. Depth limits are engine-specific: a run that hits one on
-//! either side is discarded.
+//! compared exactly. Depth limits are engine-specific (§9.2): when a run
+//! hits one, the engines agree up to where it stopped — its trace and output
+//! are a prefix of the other run's.
 //!
 //! When the VM ran a native handler (a program using the standard prelude),
-//! its fuel is not the spec's count (SPEC.md §13.6): it is compared without
-//! fuel, and the same program also runs on `vm-prelude` (the VM running the
-//! handlers' kont clauses), which must match the reference exactly.
+//! its fuel is bounded by the spec's count, not equal to it (SPEC.md §13.6):
+//! it may not spend more than the reference, may not run out where the
+//! reference did not, and where the reference ran out its trace and output
+//! extend the reference's. The same program also runs on `vm-prelude` (the
+//! VM running the handlers' kont clauses), which must match the reference
+//! exactly, fuel and exhaustion included.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -24,18 +28,15 @@ pub enum Class {
     Value,
     Error,
     Fuel,
+    /// A depth limit struck on one side or both; the runs agree up to it.
+    Depth,
 }
 
 /// Why a case was not compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Discard {
-    /// A depth limit struck (its unit differs between engines).
-    Depth,
     /// The first of two runs did not return a value to hand over.
     NoPrevious,
-    /// Fuel ran out on one side of a comparison with native handlers, whose
-    /// clauses spend none.
-    NativeFuel,
 }
 
 #[derive(Clone, Debug)]
@@ -56,6 +57,16 @@ pub struct Mismatch {
     /// The run that disagreed with the reference, and its engine.
     pub vm: Result<RunResult, String>,
     pub engine: &'static str,
+    /// What differs, for counting: `panic`, `first-run`, `trace`, `outcome`,
+    /// `output`, `fuel`, `native-fuel`, `depth-prefix`, `fuel-prefix`.
+    pub kind: &'static str,
+}
+
+impl Mismatch {
+    /// `engine: kind`, how a campaign counts it.
+    pub fn key(&self) -> String {
+        format!("{}: {}", self.engine, self.kind)
+    }
 }
 
 /// Rule counts of each engine, accumulated over a campaign and kept apart:
@@ -138,9 +149,9 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
         (Ok(Some(r)), Ok(Some(v))) => (r, v),
         (Ok(None), Ok(None)) => return Verdict::Discard(Discard::NoPrevious),
         (r, v) => {
-            let first = match (&r, &v) {
-                (Err(e), _) | (_, Err(e)) => e.clone(),
-                _ => "only one engine's first run returned a value".to_string(),
+            let (first, kind) = match (&r, &v) {
+                (Err(e), _) | (_, Err(e)) => (e.clone(), "panic"),
+                _ => ("only one engine's first run returned a value".to_string(), "first-run"),
             };
             let unwrap = |x: Result<Option<RunResult>, String>| x.and_then(|o| o.ok_or_else(|| "no run".into()));
             return Verdict::Mismatch(Box::new(Mismatch {
@@ -149,6 +160,7 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
                 reference: unwrap(r),
                 vm: unwrap(v),
                 engine: vm.name(),
+                kind,
             }));
         }
     };
@@ -172,6 +184,7 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
             reference: Ok(r),
             vm: p.and_then(|o| o.ok_or_else(|| "no run".into())),
             engine: clauses.name(),
+            kind: "panic",
         })),
     }
 }
@@ -179,37 +192,98 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
 /// The verdict on two completed runs.
 fn compare(r: RunResult, v: RunResult, engine: &'static str) -> Verdict {
     let depth = Outcome::Exhausted { resource: Resource::Depth };
-    if r.outcome == depth || v.outcome == depth {
-        return Verdict::Discard(Discard::Depth);
-    }
-    let fuel = Outcome::Exhausted { resource: Resource::Fuel };
-    if !r.fuel_comparable(&v) && (r.outcome == fuel || v.outcome == fuel) {
-        return Verdict::Discard(Discard::NativeFuel);
-    }
-    match difference(&r, &v, engine) {
+    let found = if r.outcome == depth || v.outcome == depth {
+        // The unit differs (SPEC.md §9.2): the run that hit it (the shorter,
+        // if both did) agrees with the other up to where it stopped.
+        let (short, long) = match (r.outcome == depth, v.outcome == depth) {
+            (true, false) => (&r, &v),
+            (false, true) => (&v, &r),
+            _ if r.trace.len() <= v.trace.len() => (&r, &v),
+            _ => (&v, &r),
+        };
+        prefix_difference(&r, &v, short, long, engine).map(|(f, at)| (f, at, "depth-prefix"))
+    } else if !r.fuel_comparable(&v) {
+        native_difference(&r, &v, engine)
+    } else {
+        difference(&r, &v, engine)
+    };
+    match found {
         None => Verdict::Agree(match r.outcome {
+            _ if r.outcome == depth || v.outcome == depth => Class::Depth,
             Outcome::Value { .. } => Class::Value,
             Outcome::Error { .. } => Class::Error,
             Outcome::Exhausted { .. } => Class::Fuel,
         }),
-        Some((first, trace_at)) => {
-            Verdict::Mismatch(Box::new(Mismatch { first, trace_at, reference: Ok(r), vm: Ok(v), engine }))
+        Some((first, trace_at, kind)) => {
+            Verdict::Mismatch(Box::new(Mismatch { first, trace_at, reference: Ok(r), vm: Ok(v), engine, kind }))
         }
     }
 }
 
+/// A difference with three parts: the description, the trace index, the kind.
+type Found = Option<(String, Option<usize>, &'static str)>;
+
+/// `short`'s trace and output must be a prefix of `long`'s (one run stopped
+/// early on a limit the other did not hit there).
+fn prefix_difference(
+    r: &RunResult,
+    v: &RunResult,
+    short: &RunResult,
+    long: &RunResult,
+    name: &str,
+) -> Option<(String, Option<usize>)> {
+    let show = |t: &[Event], i: usize| t.get(i).map_or("<end of trace>".to_string(), |e| e.to_string());
+    if let Some(i) = (0..short.trace.len()).find(|&i| long.trace.get(i) != Some(&short.trace[i])) {
+        return Some((
+            format!("trace event {}: reference `{}`, {name} `{}`", i + 1, show(&r.trace, i), show(&v.trace, i)),
+            Some(i),
+        ));
+    }
+    if short.output.len() > long.output.len() || short.output.iter().zip(&long.output).any(|(a, b)| a != b) {
+        return Some((
+            format!("output is not a prefix: reference {} values, {name} {}", r.output.len(), v.output.len()),
+            None,
+        ));
+    }
+    None
+}
+
+/// Reference `r` against a run `v` with native handlers, whose fuel is
+/// bounded by the spec's count (SPEC.md §13.6).
+fn native_difference(r: &RunResult, v: &RunResult, name: &str) -> Found {
+    let fuel = Outcome::Exhausted { resource: Resource::Fuel };
+    if v.outcome == fuel && r.outcome != fuel {
+        return Some((
+            format!("{name} ran out of fuel, the reference did not (`{}`): native handlers spend less", r.outcome),
+            None,
+            "native-fuel",
+        ));
+    }
+    if r.outcome == fuel {
+        // The native run went at least as far on the same path.
+        return prefix_difference(r, v, r, v, name).map(|(f, at)| (f, at, "fuel-prefix"));
+    }
+    if let Some((f, at, kind)) = difference(r, v, name) {
+        return Some((f, at, kind));
+    }
+    (v.steps > r.steps).then(|| {
+        (format!("fuel spent: {name} {} is more than the reference's {}", v.steps, r.steps), None, "native-fuel")
+    })
+}
+
 /// The first difference between the reference's result `a` and engine
-/// `name`'s `b`, and the trace index when the traces are where they differ.
-pub fn difference(a: &RunResult, b: &RunResult, name: &str) -> Option<(String, Option<usize>)> {
+/// `name`'s `b`, the trace index when the traces are where they differ, and its kind.
+pub fn difference(a: &RunResult, b: &RunResult, name: &str) -> Found {
     if let Some(i) = (0..a.trace.len().max(b.trace.len())).find(|&i| a.trace.get(i) != b.trace.get(i)) {
         let show = |t: &[Event]| t.get(i).map_or("<end of trace>".to_string(), |e| e.to_string());
         return Some((
             format!("trace event {}: reference `{}`, {name} `{}`", i + 1, show(&a.trace), show(&b.trace)),
             Some(i),
+            "trace",
         ));
     }
     if a.outcome != b.outcome {
-        return Some((format!("outcome: reference `{}`, {name} `{}`", a.outcome, b.outcome), None));
+        return Some((format!("outcome: reference `{}`, {name} `{}`", a.outcome, b.outcome), None, "outcome"));
     }
     if a.output != b.output {
         let i = (0..a.output.len().max(b.output.len())).find(|&i| a.output.get(i) != b.output.get(i)).unwrap_or(0);
@@ -217,10 +291,11 @@ pub fn difference(a: &RunResult, b: &RunResult, name: &str) -> Option<(String, O
         return Some((
             format!("output {}: reference `{}`, {name} `{}`", i + 1, show(&a.output), show(&b.output)),
             None,
+            "output",
         ));
     }
     if a.fuel_comparable(b) && a.steps != b.steps {
-        return Some((format!("fuel spent: reference {}, {name} {}", a.steps, b.steps), None));
+        return Some((format!("fuel spent: reference {}, {name} {}", a.steps, b.steps), None, "fuel"));
     }
     None
 }

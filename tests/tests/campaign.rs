@@ -6,7 +6,8 @@
 use kont_difftest::campaign::{self, Config, Report, Shard};
 
 fn campaign(seed: u64, cases: u64) -> Report {
-    let config = Config { cases, seed, shard: Shard::ALL, jobs: 2, save: None, shrink: true, progress: None };
+    let config =
+        Config { cases, seed, shard: Shard::ALL, jobs: 2, save: None, shrink: true, keep_going: false, progress: None };
     campaign::run(&config, &kont_reference::Reference, &kont_vm::Vm)
 }
 
@@ -56,7 +57,16 @@ fn random_seed_campaign_finds_no_mismatch() {
 #[test]
 fn two_shards_add_up_to_the_whole_campaign() {
     let run = |shard: Shard| {
-        let config = Config { cases: 301, seed: 20261202, shard, jobs: 2, save: None, shrink: false, progress: None };
+        let config = Config {
+            cases: 301,
+            seed: 20261202,
+            shard,
+            jobs: 2,
+            save: None,
+            shrink: false,
+            keep_going: false,
+            progress: None,
+        };
         campaign::run(&config, &kont_reference::Reference, &kont_vm::Vm).json()
     };
     let whole = run(Shard::ALL);

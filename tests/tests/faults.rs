@@ -17,8 +17,16 @@ fn every_fault_is_caught_within_budget() {
     let mut missed = Vec::new();
     for &fault in Fault::ALL {
         faults::inject(Some(fault));
-        let config =
-            Config { cases: BUDGET, seed: SEED, shard: Shard::ALL, jobs: 2, save: None, shrink: false, progress: None };
+        let config = Config {
+            cases: BUDGET,
+            seed: SEED,
+            shard: Shard::ALL,
+            jobs: 2,
+            save: None,
+            shrink: false,
+            keep_going: false,
+            progress: None,
+        };
         let report = campaign::run(&config, &kont_reference::Reference, &kont_vm::Vm);
         faults::inject(None);
         match report.found {
@@ -29,8 +37,16 @@ fn every_fault_is_caught_within_budget() {
     eprintln!("faults caught (budget {BUDGET} cases, seed {SEED}):\n  {}", caught.join("\n  "));
     assert!(missed.is_empty(), "faults the difftest missed within {BUDGET} cases: {missed:?}");
     // With no fault injected the same campaign finds nothing.
-    let config =
-        Config { cases: 2_000, seed: SEED, shard: Shard::ALL, jobs: 2, save: None, shrink: false, progress: None };
+    let config = Config {
+        cases: 2_000,
+        seed: SEED,
+        shard: Shard::ALL,
+        jobs: 2,
+        save: None,
+        shrink: false,
+        keep_going: false,
+        progress: None,
+    };
     let clean = campaign::run(&config, &kont_reference::Reference, &kont_vm::Vm);
     assert!(clean.found.is_none(), "a mismatch without faults: {:?}", clean.found.map(|f| f.mismatch.first));
 }
