@@ -193,9 +193,10 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
 fn compare(r: RunResult, v: RunResult, engine: &'static str) -> Verdict {
     let depth = Outcome::Exhausted { resource: Resource::Depth };
     let found = if r.outcome == depth || v.outcome == depth {
-        // The unit differs (SPEC.md §9.2): the run that hit it (the shorter,
-        // if both did) agrees with the other up to where it stopped.
-        let (short, long) = match (r.outcome == depth, v.outcome == depth) {
+        // The unit differs (SPEC.md §9.2): the run that stopped on a limit
+        // (the shorter, if both did) agrees with the other up to where it stopped.
+        let stopped = |x: &RunResult| matches!(x.outcome, Outcome::Exhausted { .. });
+        let (short, long) = match (stopped(&r), stopped(&v)) {
             (true, false) => (&r, &v),
             (false, true) => (&v, &r),
             _ if r.trace.len() <= v.trace.len() => (&r, &v),

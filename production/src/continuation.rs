@@ -218,7 +218,9 @@ impl Machine<'_, '_> {
 
     /// `resume`, `resume-throw`, `transfer`, `transfer-throw`.
     pub fn resume_form(&mut self, mode: ResumeMode, throw: bool, k: Value, v: Value, node: NodeId) -> Flow {
-        let c = match self.check_cont(&k, node) {
+        let stale_ok =
+            if mode == ResumeMode::Transfer { faults::stale_accepted(Fault::StaleTransferAccepted, &k) } else { None };
+        let c = match stale_ok.map_or_else(|| self.check_cont(&k, node), Ok) {
             Ok(c) => c,
             Err(flow) => return flow,
         };
@@ -246,7 +248,8 @@ impl Machine<'_, '_> {
 
     /// `pass`: consume k and escape to the clause activation ([K-Pass]).
     pub fn pass_form(&mut self, k: Value, effect: Option<Value>, node: NodeId) -> Flow {
-        let c = match self.check_cont(&k, node) {
+        let stale_ok = faults::stale_accepted(Fault::StalePassAccepted, &k);
+        let c = match stale_ok.map_or_else(|| self.check_cont(&k, node), Ok) {
             Ok(c) => c,
             Err(flow) => return flow,
         };
@@ -286,7 +289,9 @@ impl Machine<'_, '_> {
             return self.fail_value(err, node);
         }
         let k0 = match &k0 {
-            Some(k) => match self.check_cont(k, node) {
+            Some(k) => match faults::stale_accepted(Fault::StaleEnvelopeAccepted, k)
+                .map_or_else(|| self.check_cont(k, node), Ok)
+            {
                 Ok(c) => Some(c),
                 Err(flow) => return flow,
             },

@@ -28,6 +28,29 @@ pub enum Fault {
     FilterIgnored,
     /// An unhandled effect ends the run instead of being raised at its perform site.
     UnhandledAtTop,
+    // ----- the native scheduler, await and cache, and the cross-run path
+    /// `release` hands the permit to the newest waiter instead of the oldest.
+    SemaphoreLifo,
+    /// Cancelling a task parked on `await` leaves its timer armed, and a timer
+    /// wakes its task without checking that it still waits for it: a task that
+    /// caught its cancellation and parked again is woken by the old timer.
+    CancelLeavesTimer,
+    /// Cancelling a task queued on a semaphore leaves it in the queue (a later release hands the permit to it).
+    CancelLeavesSemaphoreQueue,
+    /// A woken task is queued at the default priority instead of its own.
+    WakeAtDefaultPriority,
+    /// Timers due at the same tick fire newest first.
+    SameTickTimersLifo,
+    /// The cache compares keys by their `show` text (`2` and `"2"` collide).
+    CacheKeysByText,
+    /// `run-await` without a scheduler does not advance the clock.
+    AwaitClockStill,
+    /// `transfer` accepts a continuation of another run.
+    StaleTransferAccepted,
+    /// `pass` accepts a continuation of another run.
+    StalePassAccepted,
+    /// `new-cont` accepts a continuation of another run as its envelope.
+    StaleEnvelopeAccepted,
 }
 
 impl Fault {
@@ -42,6 +65,16 @@ impl Fault {
         Fault::InnerCatchSkipped,
         Fault::FilterIgnored,
         Fault::UnhandledAtTop,
+        Fault::SemaphoreLifo,
+        Fault::CancelLeavesTimer,
+        Fault::CancelLeavesSemaphoreQueue,
+        Fault::WakeAtDefaultPriority,
+        Fault::SameTickTimersLifo,
+        Fault::CacheKeysByText,
+        Fault::AwaitClockStill,
+        Fault::StaleTransferAccepted,
+        Fault::StalePassAccepted,
+        Fault::StaleEnvelopeAccepted,
     ];
 }
 
@@ -67,6 +100,15 @@ pub fn active(_: Fault) -> bool {
 }
 
 // ----- the injectors: where each VM fault changes the machine ---------------
+
+/// The stale-accepting faults: whether continuation `k` (of another run) is
+/// let through the use check by the form `fault` stands for.
+pub fn stale_accepted(fault: Fault, k: &crate::value::Value) -> Option<std::rc::Rc<crate::continuation::Continuation>> {
+    match k {
+        crate::value::Value::Cont(c) if active(fault) && c.is_live() => Some(c.clone()),
+        _ => None,
+    }
+}
 
 use crate::continuation::Chain;
 use crate::fiber::Boundary;

@@ -8,37 +8,39 @@
 use kont_difftest::campaign::{self, Config, Shard};
 use kont_vm::faults::{self, Fault};
 
-const BUDGET: u64 = 20_000;
 const SEED: u64 = 20261123;
 
-#[test]
-fn every_fault_is_caught_within_budget() {
-    let mut caught = Vec::new();
-    let mut missed = Vec::new();
-    for &fault in Fault::ALL {
-        faults::inject(Some(fault));
-        let config = Config {
-            cases: BUDGET,
-            seed: SEED,
-            shard: Shard::ALL,
-            jobs: 2,
-            save: None,
-            shrink: false,
-            keep_going: false,
-            progress: None,
-        };
-        let report = campaign::run(&config, &kont_reference::Reference, &kont_vm::Vm);
-        faults::inject(None);
-        match report.found {
-            Some(found) => caught.push(format!("{fault:?}: case {} ({})", found.index + 1, found.mismatch.first)),
-            None => missed.push(fault),
-        }
+/// The cases within which each fault must be caught: about three times the
+/// index at which seed `SEED` catches it, rounded up, so a generator change
+/// that makes a fault's situation much rarer fails here.
+fn budget(fault: Fault) -> u64 {
+    match fault {
+        Fault::ResumeLosesInterceptor
+        | Fault::ShallowHandler
+        | Fault::TransferKeepsClause
+        | Fault::PassNotifiesTwice
+        | Fault::OneShotNotEnforced
+        | Fault::ScopeIdReused
+        | Fault::FinallySkippedOnThrow
+        | Fault::InnerCatchSkipped
+        | Fault::FilterIgnored
+        | Fault::UnhandledAtTop => 20_000,
+        Fault::SemaphoreLifo => 500,
+        Fault::CancelLeavesTimer => 20_000,
+        Fault::CancelLeavesSemaphoreQueue => 3_000,
+        Fault::WakeAtDefaultPriority => 500,
+        Fault::SameTickTimersLifo => 500,
+        Fault::CacheKeysByText => 20_000,
+        Fault::AwaitClockStill => 5_000,
+        Fault::StaleTransferAccepted => 500,
+        Fault::StalePassAccepted => 1_000,
+        Fault::StaleEnvelopeAccepted => 1_000,
     }
-    eprintln!("faults caught (budget {BUDGET} cases, seed {SEED}):\n  {}", caught.join("\n  "));
-    assert!(missed.is_empty(), "faults the difftest missed within {BUDGET} cases: {missed:?}");
-    // With no fault injected the same campaign finds nothing.
-    let config = Config {
-        cases: 2_000,
+}
+
+fn config(cases: u64) -> Config<'static> {
+    Config {
+        cases,
         seed: SEED,
         shard: Shard::ALL,
         jobs: 2,
@@ -46,7 +48,30 @@ fn every_fault_is_caught_within_budget() {
         shrink: false,
         keep_going: false,
         progress: None,
-    };
-    let clean = campaign::run(&config, &kont_reference::Reference, &kont_vm::Vm);
+    }
+}
+
+#[test]
+fn every_fault_is_caught_within_budget() {
+    let mut caught = Vec::new();
+    let mut missed = Vec::new();
+    for &fault in Fault::ALL {
+        faults::inject(Some(fault));
+        let report = campaign::run(&config(budget(fault)), &kont_reference::Reference, &kont_vm::Vm);
+        faults::inject(None);
+        match report.found {
+            Some(found) => caught.push(format!(
+                "{fault:?}: case {} of {} ({})",
+                found.index + 1,
+                budget(fault),
+                found.mismatch.first
+            )),
+            None => missed.push(fault),
+        }
+    }
+    eprintln!("faults caught (seed {SEED}):\n  {}", caught.join("\n  "));
+    assert!(missed.is_empty(), "faults the difftest missed within their budgets: {missed:?}");
+    // With no fault injected the same campaign finds nothing.
+    let clean = campaign::run(&config(2_000), &kont_reference::Reference, &kont_vm::Vm);
     assert!(clean.found.is_none(), "a mismatch without faults: {:?}", clean.found.map(|f| f.mismatch.first));
 }

@@ -30,6 +30,8 @@ productions! {
         GetIfExists,
         /// Get, maybe a miss: an error at the get.
         Get,
+        /// Put under one key, then look up a different key that `show`s alike.
+        Alike,
     }
 }
 
@@ -200,6 +202,23 @@ impl<S: Source> G<'_, S> {
             CacheProd::PutGet => seq(vec![api("cache-put", vec![key.clone(), v]), api("cache-get", vec![key])]),
             CacheProd::GetIfExists => if_(api("cache-exists", vec![key.clone()]), api("cache-get", vec![key]), v),
             CacheProd::Get => api("cache-get", vec![key]),
+            CacheProd::Alike => {
+                let (a, b) = *self.s.pick(&[("2", 2), ("3", 3)]);
+                let (put, look) = if self.s.chance(50) { (string(a), int(b)) } else { (int(b), string(a)) };
+                let look = if self.s.chance(50) {
+                    api("cache-get", vec![look])
+                } else {
+                    if_(api("cache-exists", vec![look]), int(1), int(0))
+                };
+                seq(vec![
+                    api("cache-put", vec![put, int(self.small())]),
+                    e(ExprKind::Try(Box::new(TryExpr {
+                        body: look,
+                        catch: Some(("err".into(), int(-1))),
+                        finally: None,
+                    }))),
+                ])
+            }
         }
     }
 }

@@ -19,7 +19,9 @@ impl Clock {
                 None => refuse(k, "bad-payload", x),
                 Some((ticks, _)) if !clock_fits(self.now, ticks) => refuse(k, "clock-overflow", x),
                 Some((ticks, answer)) => {
-                    self.now += ticks;
+                    if !crate::faults::active(crate::faults::Fault::AwaitClockStill) {
+                        self.now += ticks;
+                    }
                     Reply::Transfer(k, answer)
                 }
             },

@@ -16,6 +16,9 @@ pub struct Store {
 
 impl Store {
     fn find(&self, key: &Value) -> Option<usize> {
+        if crate::faults::active(crate::faults::Fault::CacheKeysByText) {
+            return self.entries.iter().position(|(k, _)| shown(k) == shown(key));
+        }
         // Keys are data (checked), so `=` cannot fail on them.
         self.entries.iter().position(|(k, _)| equal(k, key) == Ok(true))
     }
@@ -48,5 +51,21 @@ impl Store {
             }
             (other, _) => unreachable!("the standard cache handler has no clause for {other}"),
         }
+    }
+}
+
+/// `CacheKeysByText`: a key's `show` text, as a faulty cache compares them
+/// (a string shows as itself).
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Unit => "unit".to_string(),
+        Value::List(items) => {
+            let parts: Vec<String> = items.0.iter().map(shown).collect();
+            format!("(list {})", parts.join(" "))
+        }
+        _ => "?".to_string(),
     }
 }

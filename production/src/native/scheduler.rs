@@ -13,6 +13,7 @@ use kont_spec::{NodeId, ValueView};
 
 use super::{await_op, clock_fits, err, int_between, items, list_of_len, ok, outcome, refuse, Clause, Reply};
 use crate::continuation::Continuation;
+use crate::faults::{self, Fault};
 use crate::machine::{Flow, Machine};
 use crate::value::Value;
 
@@ -318,7 +319,9 @@ impl Scheduler {
                 None => refuse(k, "not-a-handle", x),
                 Some(i) => {
                     let sem = &mut self.sems[i as usize];
-                    if let Some((w, gen)) = sem.queue.pop_front() {
+                    let next =
+                        if faults::active(Fault::SemaphoreLifo) { sem.queue.pop_back() } else { sem.queue.pop_front() };
+                    if let Some((w, gen)) = next {
                         // Direct hand-off to the oldest waiter: the count stays.
                         self.wake(w, Some(gen), ok(Value::Unit));
                         Reply::Transfer(k, ok(Value::Unit))
@@ -338,7 +341,13 @@ impl Scheduler {
                     let due = self.clock + ticks;
                     let gen = self.tasks[tid as usize].gen;
                     self.timer_seq += 1;
-                    self.timers.insert((due, self.timer_seq), Timer { tid, gen, answer });
+                    // `SameTickTimersLifo`: newer timers sort first within a tick.
+                    let seq = if faults::active(Fault::SameTickTimersLifo) {
+                        u64::MAX - self.timer_seq
+                    } else {
+                        self.timer_seq
+                    };
+                    self.timers.insert((due, seq), Timer { tid, gen, answer });
                     self.next(m)
                 }
             },
@@ -421,6 +430,10 @@ impl Scheduler {
             t.status = Status::Ready;
             t.waiting = None;
             let k = t.k.take().expect("a parked task has its continuation");
+            if faults::active(Fault::WakeAtDefaultPriority) {
+                self.ready.entry(Reverse(10)).or_default().push_back(Ready { tid, k, answer });
+                return;
+            }
             self.enqueue(tid, k, answer);
         }
     }
@@ -433,10 +446,14 @@ impl Scheduler {
 
     /// Remove task `t` from semaphore queues and timers.
     fn unqueue(&mut self, t: u32) {
-        for sem in &mut self.sems {
-            sem.queue.retain(|&(w, _)| w != t);
+        if !faults::active(Fault::CancelLeavesSemaphoreQueue) {
+            for sem in &mut self.sems {
+                sem.queue.retain(|&(w, _)| w != t);
+            }
         }
-        self.timers.retain(|_, timer| timer.tid != t);
+        if !faults::active(Fault::CancelLeavesTimer) {
+            self.timers.retain(|_, timer| timer.tid != t);
+        }
     }
 
     // -------------------------------------------------------- dispatcher
@@ -458,7 +475,8 @@ impl Scheduler {
             }
             if let Some(((due, _), timer)) = self.timers.pop_first() {
                 self.clock = due;
-                self.wake(timer.tid, Some(timer.gen), timer.answer);
+                let gen = if faults::active(Fault::CancelLeavesTimer) { None } else { Some(timer.gen) };
+                self.wake(timer.tid, gen, timer.answer);
             } else if !root_ended && self.settle_external(m) {
                 // The host settled promises from outside (SPEC.md §14.9): their waiters are ready.
             } else if !root_ended {
