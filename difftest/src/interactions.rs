@@ -459,3 +459,78 @@ impl Model {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gen::{with_std, Case, Features};
+    use kont_spec::{Engine, Limits, RunOptions};
+
+    fn detect_in(source: &str, before: Option<&str>, prelude: bool) -> HashSet<Situation> {
+        let parse = |s: &str| kont_spec::parse_program(s).expect("parses").0;
+        let mut program = parse(source);
+        if before.is_some() {
+            program.inputs = vec!["prev".into()];
+        }
+        let case = Case {
+            program,
+            before: before.map(parse),
+            limits: Limits { fuel: 400_000, depth: 20_000 },
+            features: Features::default(),
+            prelude,
+        };
+        let runnable = if prelude { with_std(&case.program) } else { case.program.clone() };
+        let options = RunOptions { trace: true };
+        let r = match &case.before {
+            None => kont_reference::Reference.run(&runnable, case.limits, options),
+            Some(b) => kont_reference::Reference.run_after(b, &runnable, case.limits, options).expect("a first value"),
+        };
+        detect(&case, &r)
+    }
+
+    const PARK_K: &str = "(with-handler ((A (x k) k)) (do (perform A 1) 2))";
+
+    #[test]
+    fn a_plain_program_shows_nothing() {
+        assert!(detect_in("(+ 1 2)", None, false).is_empty());
+        // Resuming a continuation of this run is no stale use.
+        assert!(detect_in("(with-handler ((A (x k) (resume k 1))) (perform A 0))", None, false).is_empty());
+    }
+
+    #[test]
+    fn stale_uses_are_told_apart_by_form() {
+        let t = |src: &str| detect_in(&format!("(try {src} (catch e 0))"), Some(PARK_K), false);
+        assert_eq!(t("(transfer prev 1)"), HashSet::from([Situation::StaleTransfer]));
+        assert_eq!(t("(resume-throw prev (error \"x\" 1))"), HashSet::from([Situation::StaleResumeThrow]));
+        assert_eq!(t("(live? prev)"), HashSet::from([Situation::StaleLive]));
+        assert_eq!(t("(resume (new-cont (fn (z) z) prev) 1)"), HashSet::from([Situation::StaleEnvelope]));
+        // A cell from the first run is not a continuation: `=` on it is not counted.
+        assert!(detect_in("(if (= prev prev) 1 2)", Some("(new-cell 1)"), false).is_empty());
+        assert_eq!(detect_in("(if (= prev prev) 1 2)", Some(PARK_K), false), HashSet::from([Situation::StaleEq]));
+    }
+
+    #[test]
+    fn scheduler_situations_need_the_scene() {
+        let contention = "(run-scheduled (fn (_)
+            (let ((s (new-semaphore 1)))
+              (do (acquire s)
+                  (let ((a (spawn (fn (_) (do (acquire s) (release s) 1)))))
+                    (let ((b (spawn (fn (_) (do (acquire s) (release s) 2)))))
+                      (do (yield) (release s) (+ (wait a) (wait b)))))))))";
+        assert!(detect_in(contention, None, true).contains(&Situation::ReleaseTwoWaiters));
+        // One waiter only: no release with two queued.
+        let single = "(run-scheduled (fn (_)
+            (let ((s (new-semaphore 1)))
+              (do (acquire s)
+                  (let ((a (spawn (fn (_) (do (acquire s) (release s) 1)))))
+                    (do (yield) (release s) (wait a)))))))";
+        assert!(!detect_in(single, None, true).contains(&Situation::ReleaseTwoWaiters));
+        let cancel = "(run-scheduled (fn (_)
+            (let ((p (new-promise)))
+              (let ((t (spawn (fn (_) (wait p)))))
+                (do (yield) (cancel t) (complete p 1) (try (wait t) (catch e 0)))))))";
+        let found = detect_in(cancel, None, true);
+        assert!(found.contains(&Situation::CancelParkedPromise), "{found:?}");
+        assert!(!found.contains(&Situation::CancelParkedAwait), "{found:?}");
+    }
+}

@@ -58,7 +58,7 @@ fn int_weight(f: Features, sc: &Scope, p: IntProd) -> u32 {
         IntProd::WithHandler => when(f.handlers, 14),
         IntProd::WithIntercept => when(f.intercepts, 4),
         IntProd::WithObserve => when(f.observers, 3),
-        IntProd::InterceptInner => when(f.intercepts && f.handlers && !sc.handled.is_empty(), 2),
+        IntProd::InterceptInner => when(f.intercepts && f.handlers, 4),
         IntProd::Try => when(f.try_catch || f.finally, 5),
         IntProd::Function => when(f.functions, 4),
         IntProd::Loop => when(f.loops, 3),

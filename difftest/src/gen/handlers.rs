@@ -321,7 +321,9 @@ impl<S: Source> G<'_, S> {
     /// `to`: the rewritten effect goes on outward, past that handler, to one
     /// of the enclosing handlers that take `to`.
     pub(super) fn intercept_inner(&mut self, sc: &Scope) -> Expr {
-        let to = *self.s.pick(&sc.handled);
+        // With no enclosing handler, one around it takes the rewritten effect.
+        let outer = sc.handled.is_empty();
+        let to = if outer { self.any_label() } else { *self.s.pick(&sc.handled) };
         let from = *self.s.pick(&LABELS);
         let mut inner = sc.clone();
         inner.clause_k = None;
@@ -344,11 +346,27 @@ impl<S: Source> G<'_, S> {
             body,
         })));
         let rewrite = func(&["e"], effect(to, prim(Prim::EffectPayload, vec![var("e")])));
-        e(ExprKind::WithIntercept(Box::new(InterceptExpr {
+        let intercepted = e(ExprKind::WithIntercept(Box::new(InterceptExpr {
             kind: InterceptKind::Intercept,
             only: Some(vec![label(from)]),
             func: rewrite,
             body: handler,
+        })));
+        if !outer {
+            return intercepted;
+        }
+        let clause = Clause {
+            label: Some(label(to)),
+            param: "x".into(),
+            k: "k".into(),
+            body: resume(ResumeMode::Transfer, false, var("k"), prim(Prim::Add, vec![var("x"), int(1)])),
+        };
+        e(ExprKind::WithHandler(Box::new(HandlerExpr {
+            name: None,
+            only: None,
+            native: None,
+            clauses: vec![clause],
+            body: intercepted,
         })))
     }
 }

@@ -185,13 +185,26 @@ pub fn case(s: &mut impl Source) -> Case {
 
 /// Generate one case with the given features.
 pub fn case_with(s: &mut impl Source, features: Features) -> Case {
+    case_in(s, features, false)
+}
+
+/// A case for checking interaction coverage on a small budget: mostly
+/// programs for the prelude, and two-run cases far more often.
+pub fn focused_case(s: &mut impl Source) -> Case {
+    let mut features = Features::swarm(s);
+    features.concurrency = s.chance(70);
+    case_in(s, features, true)
+}
+
+fn case_in(s: &mut impl Source, features: Features, focus: bool) -> Case {
     let size = 12 + s.below(60) as i32;
     let mut g = G { s, f: features, budget: size, fresh: 0 };
+    let stale_percent = if focus { 40 } else { 8 };
     // Now and then: a tight depth limit (R-Depth), or a second run (K-Stale).
     if g.f.concurrency {
         let limits = Limits { fuel: PRELUDE_FUEL, depth: 20_000 };
         // Now and then a second run using the first's continuation from a task.
-        if g.s.chance(8) {
+        if g.s.chance(stale_percent) {
             let first = g.parking_program();
             let mut program = Program::new(g.stale_use(true));
             program.inputs = vec!["prev".into()];
@@ -201,7 +214,7 @@ pub fn case_with(s: &mut impl Source, features: Features) -> Case {
         return Case { program, before: None, limits, features, prelude: true };
     }
     let deep = g.f.violations && g.s.chance(3);
-    let stale = g.s.chance(8);
+    let stale = g.s.chance(stale_percent);
     let body = if deep { g.deep_recursion() } else { g.top() };
     let (program, before) = if stale {
         let first = g.parking_program();

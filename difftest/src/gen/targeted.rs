@@ -136,8 +136,14 @@ impl<S: Source> G<'_, S> {
     /// and waits: whatever the cancel left behind shows.
     fn cancel_parked(&mut self, sc: &Scope) -> Expr {
         let (p, sem, slow, t) = (self.name("p"), self.name("sem"), self.name("slow"), self.name("t"));
-        let first = self.parking_wait(&p, &sem, &slow);
-        let body = if self.s.chance(40) {
+        let again = self.s.chance(40);
+        // Catching the cancel of an await and parking again: the old timer must not wake it.
+        let first = if again && self.s.chance(50) {
+            api("await", vec![int(1 + self.s.below(3) as i64), int(2)])
+        } else {
+            self.parking_wait(&p, &sem, &slow)
+        };
+        let body = if again {
             let again = self.parking_wait(&p, &sem, &slow);
             caught(first, seq(vec![emit(prim(Prim::ErrorTag, vec![var("err")])), again]))
         } else {
