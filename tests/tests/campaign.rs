@@ -39,9 +39,9 @@ fn fixed_seed_campaign_finds_no_mismatch_and_hits_every_rule() {
 }
 
 /// The rules `vm-prelude` cannot fire: it runs only the programs with the
-/// standard prelude, which are single runs (K-Stale needs a value of another
-/// run) under a generous depth limit (R-Depth).
-const VM_PRELUDE_UNREACHABLE: &[&str] = &["K-Stale", "R-Depth"];
+/// standard prelude, which run under a generous depth limit (R-Depth). (Some
+/// of them are two-run cases, so it fires K-Stale.)
+const VM_PRELUDE_UNREACHABLE: &[&str] = &["R-Depth"];
 
 #[test]
 fn random_seed_campaign_finds_no_mismatch() {
