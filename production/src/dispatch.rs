@@ -189,6 +189,9 @@ impl Machine<'_, '_> {
         let chain = self.detach(ds.chain, start, b);
         let id = self.new_cont_id();
         self.emit(|_| Event::Handle { dispatch: ds.d, scope, k: id });
+        if let Some(k) = self.spare_conts.pop().and_then(|c| Continuation::reuse(c, id, chain)) {
+            return k;
+        }
         Rc::new(Continuation::new(id, self.run, chain, self.fibers.graveyard().clone()))
     }
 
