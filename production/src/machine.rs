@@ -725,18 +725,10 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// running function's base and drop everything else of its frame.
     #[inline]
     fn replace_frame(&mut self, at: usize, argc: u32) {
-        let (base, argc) = (self.base as usize, argc as usize);
-        if at >= base + argc {
-            // Apart: one bounds check for the whole move.
-            let (frame, args) = self.stack.split_at_mut(at);
-            frame[base..base + argc].swap_with_slice(&mut args[..argc]);
-        } else {
-            // Overlapping (more arguments than the frame has values below them): swap up in order.
-            for i in 0..argc {
-                self.stack.swap(base + i, at + i);
-            }
-        }
-        self.stack.truncate(base + argc);
+        // The arguments are the top `argc` values: drop the frame's values
+        // below them and slide them down (one move, whatever the overlap).
+        debug_assert_eq!(at + argc as usize, self.stack.len());
+        self.stack.drain(self.base as usize..at);
     }
 
     /// A closure environment for `group`, capturing from the current function.
