@@ -4,7 +4,7 @@
     python3 production/benches/peers/run.py [--reps R] [--out FILE] [--only w1,w3,...]
 
 Every measurement is a fresh process, timed from outside (wall clock) and
-measured with wait4's peak resident set (ru_maxrss). Each workload runs at its
+measured with GNU time's peak resident set (`/usr/bin/time -f %M`). Each workload runs at its
 full size and at a tiny size (0): the difference removes start-up (process,
 interpreter, kont's parse and compile). Within one repetition every system
 runs every workload in turn, so kont and each peer share the machine's load;
@@ -28,6 +28,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,6 +39,7 @@ KONT = ROOT / "target" / "release" / "kont"
 OCAML = Path(os.environ.get("OCAML_PREFIX", "/opt/ocaml-5.3")) / "bin"
 DOEFF_PY = Path(os.environ.get("DOEFF_VENV", "/work/venvs/doeff")) / "bin" / "python"
 D_OTHERS = 100
+TIME = "/usr/bin/time"  # GNU time, for the child's own peak resident set
 
 SYSTEMS = ["kont", "ocaml-byte", "ocaml-native", "lua5.4", "luajit", "cpython", "guile", "doeff"]
 
@@ -48,7 +50,7 @@ SIZES = {
     "w1b": {"default": 1_000_000, "doeff": 100_000},
     "w2": {"default": 200_000, "doeff": 10_000},
     "w3": {"default": 1_000, "doeff": 100},  # batches of 100 tasks
-    "w3park": {"default": 100_000},
+    "w3park": {"default": 100_000, "doeff": 10_000},  # doeff parks 100,000 in minutes
     "w4": {"default": 100_000},
 }
 
@@ -129,8 +131,8 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def checked(cmd, what):
-    r = subprocess.run(cmd, capture_output=True, text=True)
+def checked(cmd, what, cwd=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     if r.returncode != 0:
         raise RuntimeError(f"{what}: {' '.join(map(str, cmd))}: {r.stderr.strip()[-400:]}")
 
@@ -188,7 +190,7 @@ def prepare(have):
                 work = BUILD / "ocaml" / system / key
                 work.mkdir(parents=True, exist_ok=True)
                 local = write(work / ("prog_" + key.replace("-", "_") + ".ml"), src.read_text())
-                checked([str(OCAML / comp), "-o", str(out), local.name], f"{comp} {key}")
+                checked([str(OCAML / comp), "-o", str(out), local.name], f"{comp} {key}", cwd=work)
                 run = ([str(OCAML / "ocamlrun")] if system == "ocaml-byte" else []) + [str(out)]
                 workloads = ["w3", "w3park"] if key == "w3" else [key]
                 for w in workloads:
@@ -238,19 +240,25 @@ def expected(workload, n):
 
 
 def measure(argv, workload, n):
-    """One fresh process: wall seconds, peak RSS KiB and the checksum check."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    out = p.stdout.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    secs = time.perf_counter() - t0
-    p.stdout.close()
-    p.returncode = os.waitstatus_to_exitcode(status)
+    """One fresh process: wall seconds, peak RSS KiB and the checksum check.
+
+    The peak comes from GNU time (`%M`), not from this process's wait4: a
+    child forked from Python starts its peak at Python's resident set (exec
+    keeps the old high-water mark), which hid every peak under ≈ 16 MiB.
+    GNU time's own child starts from its ≈ 2 MiB; its start-up is in the
+    size-0 runs and subtracted like the rest."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        t0 = time.perf_counter()
+        p = subprocess.run([TIME, "-f", "%M", "-o", rss.name] + argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        secs = time.perf_counter() - t0
+        lines = rss.read().split()
+    out = p.stdout
+    maxrss = int(lines[-1]) if lines and lines[-1].isdigit() else 0
     words = out.split()
     # kont prints `value N` (or the bare number); every peer prints the number.
     got = words[-1] if words else ""
     ok = p.returncode == 0 and got == str(expected(workload, n))
-    return {"secs": secs, "maxrss_kib": usage.ru_maxrss, "ok": ok, "out": out.strip()[-200:]}
+    return {"secs": secs, "maxrss_kib": maxrss, "ok": ok, "out": out.strip()[-200:]}
 
 
 def workload_keys(only):
