@@ -223,7 +223,7 @@ impl Machine<'_, '_> {
     /// The checks of every continuation use, in order: [K-NotCont], [K-Stale],
     /// [K-OneShot]; a failed check gives its rule and the error to raise.
     pub fn cont_check(&self, k: &Value) -> Result<Rc<Continuation>, (Rule, Value)> {
-        self.cont_ref(k).map(|c| c.clone())
+        self.cont_ref(k).cloned()
     }
 
     /// `cont_check` without taking a reference count.
