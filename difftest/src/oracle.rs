@@ -17,7 +17,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use kont_spec::{Engine, Event, Outcome, Resource, RuleCounts, RunOptions, RunResult};
+use kont_spec::{Engine, Event, Outcome, Program, Resource, RuleCounts, RunOptions, RunResult};
 
 use crate::gen::Case;
 use crate::interactions::{self, SituationCounts};
@@ -112,22 +112,23 @@ impl Coverage {
     }
 }
 
-/// Run one engine on a case, turning a panic into an error message.
+/// Run one engine on a case (`program` is its runnable program), turning a
+/// panic into an error message.
 fn run(
     engine: &dyn Engine,
     case: &Case,
+    program: &Program,
     counts: &mut RuleCounts,
     situations: &mut SituationCounts,
 ) -> Result<Option<RunResult>, String> {
     let options = RunOptions { trace: true };
-    let program = case.runnable();
     let r = catch_unwind(AssertUnwindSafe(|| match &case.before {
         None => {
-            let (r, c) = engine.run_counting(&program, case.limits, options);
+            let (r, c) = engine.run_counting(program, case.limits, options);
             counts.add(&c);
             Some(r)
         }
-        Some(first) => engine.run_after_counting(first, &program, case.limits, options).map(|(r, c)| {
+        Some(first) => engine.run_after_counting(first, program, case.limits, options).map(|(r, c)| {
             counts.add(&c);
             r
         }),
@@ -143,8 +144,10 @@ fn run(
 
 /// Compare the two engines on `case`.
 pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Coverage) -> Verdict {
-    let r = run(reference, case, &mut cov.reference, &mut cov.situations.reference);
-    let v = run(vm, case, &mut cov.vm, &mut cov.situations.vm);
+    // Wrapped with the prelude once: every engine runs the same program.
+    let program = case.runnable();
+    let r = run(reference, case, &program, &mut cov.reference, &mut cov.situations.reference);
+    let v = run(vm, case, &program, &mut cov.vm, &mut cov.situations.vm);
     let (r, v) = match (r, v) {
         (Ok(Some(r)), Ok(Some(v))) => (r, v),
         (Ok(None), Ok(None)) => return Verdict::Discard(Discard::NoPrevious),
@@ -173,7 +176,7 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
     }
     // The same program with the handlers' clauses, compared exactly.
     let clauses: &dyn Engine = &kont_vm::VmPrelude;
-    match run(clauses, case, &mut cov.vm_prelude, &mut cov.situations.vm_prelude) {
+    match run(clauses, case, &program, &mut cov.vm_prelude, &mut cov.situations.vm_prelude) {
         Ok(Some(p)) => match compare(r, p, clauses.name()) {
             Verdict::Agree(_) => verdict,
             other => other,

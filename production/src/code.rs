@@ -183,6 +183,9 @@ pub struct HandlerDef<'p> {
     pub expr: &'p HandlerExpr,
     /// Label → clause index (into `expr.clauses`, and group member index + 1).
     pub clauses: Vec<(LabelId, u32)>,
+    /// `label_bit` of every label in `clauses`: a clear bit lets dispatch
+    /// skip the clause search for a handler of other labels.
+    pub label_mask: u64,
     pub otherwise: Option<u32>,
     pub only: Option<Vec<LabelId>>,
     pub name: String,
@@ -212,13 +215,21 @@ impl HandlerDef<'_> {
     /// `FilterIgnored` fault).
     #[inline]
     pub fn clause_ignoring_filter(&self, label: LabelId) -> Option<u32> {
-        for &(l, i) in &self.clauses {
-            if l == label {
-                return Some(i);
+        if self.label_mask & label_bit(label) != 0 {
+            for &(l, i) in &self.clauses {
+                if l == label {
+                    return Some(i);
+                }
             }
         }
         self.otherwise
     }
+}
+
+/// A label's bit in `HandlerDef::label_mask` (labels share bits modulo 64).
+#[inline]
+pub fn label_bit(label: LabelId) -> u64 {
+    1 << (label % 64)
 }
 
 /// A `with-intercept` / `with-observe`: its group is `[body]`.

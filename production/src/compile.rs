@@ -385,9 +385,11 @@ impl<'p> Compiler<'p> {
                     }
                 }
                 let only = h.only.as_ref().map(|ls| ls.iter().map(|l| self.label(l)).collect());
+                let label_mask = clauses.iter().fold(0, |m, &(l, _)| m | crate::code::label_bit(l));
                 self.code.handlers.push(HandlerDef {
                     group,
                     expr: h,
+                    label_mask,
                     clauses,
                     otherwise,
                     only,

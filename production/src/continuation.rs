@@ -87,6 +87,15 @@ impl Continuation {
         Continuation { id, run: 0, chain: Cell::new(None), graveyard: Rc::new(graveyard) }
     }
 
+    /// A fresh continuation in a used object (see `Machine::recycle`); `None`
+    /// when the object is shared after all.
+    pub fn reuse(mut this: Rc<Continuation>, id: ContId, chain: Chain) -> Option<Rc<Continuation>> {
+        let c = Rc::get_mut(&mut this)?;
+        c.id = id;
+        c.chain = Cell::new(Some(chain));
+        Some(this)
+    }
+
     /// One-shot: the first take gets the chain, later ones nothing.
     #[inline]
     pub fn take(&self) -> Option<Chain> {
@@ -125,7 +134,20 @@ impl Drop for Continuation {
 
 impl Machine<'_, '_> {
     /// Continue the running fiber's top frame with a value or an error.
+    #[inline]
     pub fn resume_top(&mut self, value: Option<Value>, throw: Option<(Value, NodeId)>) -> Flow {
+        // The common case, a function waiting for a value, inline; the rest out of line.
+        if let (Some(_), None, Some(Frame::Code(_))) = (&value, &throw, self.frames.last()) {
+            let Some(Frame::Code(s)) = self.frames.pop() else { unreachable!() };
+            self.restore(s);
+            self.stack.push(value.expect("checked"));
+            return Flow::Continue(());
+        }
+        self.resume_top_slow(value, throw)
+    }
+
+    #[inline(never)]
+    fn resume_top_slow(&mut self, value: Option<Value>, throw: Option<(Value, NodeId)>) -> Flow {
         match self.frames.pop() {
             Some(Frame::Code(s)) => {
                 self.restore(s);
@@ -185,6 +207,7 @@ impl Machine<'_, '_> {
     /// Reactivation: relink `chain` under the running fiber and continue its
     /// head with `value` (or raise it there, when `throw_site` is given).
     /// O(1): one parent pointer, one fiber switch.
+    #[inline]
     pub fn reactivate(&mut self, chain: Chain, value: Value, throw_site: Option<NodeId>) -> Flow {
         self.fibers.set_parent(chain.last, self.cur());
         if faults::active(Fault::ResumeLosesInterceptor) || faults::active(Fault::ShallowHandler) {
@@ -200,12 +223,27 @@ impl Machine<'_, '_> {
     /// The checks of every continuation use, in order: [K-NotCont], [K-Stale],
     /// [K-OneShot]; a failed check gives its rule and the error to raise.
     pub fn cont_check(&self, k: &Value) -> Result<Rc<Continuation>, (Rule, Value)> {
+        self.cont_ref(k).cloned()
+    }
+
+    /// `cont_check` without taking a reference count.
+    #[inline]
+    fn cont_ref<'v>(&self, k: &'v Value) -> Result<&'v Rc<Continuation>, (Rule, Value)> {
         match k {
             Value::Cont(c) if c.run != self.run => Err((Rule::KStale, Value::error(ErrorTag::Stale.name(), k.clone()))),
             Value::Cont(c) if !c.is_live() => Err((Rule::KOneShot, Value::error(ErrorTag::OneShot.name(), k.clone()))),
-            Value::Cont(c) => Ok(c.clone()),
+            Value::Cont(c) => Ok(c),
             other => Err((Rule::KNotCont, Value::error(ErrorTag::NotAContinuation.name(), other.clone()))),
         }
+    }
+
+    /// `cont_ref` for code: a failed check raises in the running function.
+    #[inline]
+    fn check_cont_ref<'v>(&mut self, k: &'v Value, node: NodeId) -> Result<&'v Rc<Continuation>, Flow> {
+        self.cont_ref(k).map_err(|(rule, err)| {
+            self.rule(rule);
+            self.fail_value(err, node)
+        })
     }
 
     /// `cont_check` for code: a failed check raises in the running function.
@@ -218,9 +256,14 @@ impl Machine<'_, '_> {
 
     /// `resume`, `resume-throw`, `transfer`, `transfer-throw`.
     pub fn resume_form(&mut self, mode: ResumeMode, throw: bool, k: Value, v: Value, node: NodeId) -> Flow {
+        // A fault may accept a stale continuation here (`faults.rs`).
         let stale_ok =
-            if mode == ResumeMode::Transfer { faults::stale_accepted(Fault::StaleTransferAccepted, &k) } else { None };
-        let c = match stale_ok.map_or_else(|| self.check_cont(&k, node), Ok) {
+            mode == ResumeMode::Transfer && faults::stale_accepted(Fault::StaleTransferAccepted, &k).is_some();
+        let c = match (stale_ok, &k) {
+            (true, Value::Cont(c)) => Ok(c),
+            _ => self.check_cont_ref(&k, node),
+        };
+        let c = match c {
             Ok(c) => c,
             Err(flow) => return flow,
         };
@@ -231,7 +274,7 @@ impl Machine<'_, '_> {
         }
         let chain = if faults::active(Fault::OneShotNotEnforced) { c.peek() } else { c.take() }.expect("checked live");
         let mode = if faults::active(Fault::TransferKeepsClause) { ResumeMode::Resume } else { mode };
-        match mode {
+        let flow = match mode {
             // [K-Resume] [K-ResumeThrow]
             ResumeMode::Resume => {
                 self.rule(if throw { Rule::KResumeThrow } else { Rule::KResume });
@@ -242,6 +285,20 @@ impl Machine<'_, '_> {
             }
             ResumeMode::Transfer => {
                 self.escape(Escape { kind: EscapeKind::Transfer { k: c.id, chain, throw, value: v }, site: node })
+            }
+        };
+        self.recycle(k);
+        flow
+    }
+
+    /// Keep a used continuation object for the next capture when nothing
+    /// else holds it (it can then never be seen again).
+    #[inline]
+    pub fn recycle(&mut self, k: Value) {
+        const SPARES: usize = 16;
+        if let Value::Cont(c) = k {
+            if Rc::strong_count(&c) == 1 && Rc::weak_count(&c) == 0 && !c.is_live() && self.spare_conts.len() < SPARES {
+                self.spare_conts.push(c);
             }
         }
     }
@@ -380,6 +437,7 @@ impl Machine<'_, '_> {
     /// [K-Transfer] [K-TransferThrow] at a clause activation (also a native
     /// clause's): continue continuation `k` (its `chain`) with `value`, or
     /// raise it there when `throw_site` is given.
+    #[inline]
     pub fn transfer(&mut self, k: u32, chain: Chain, value: Value, throw_site: Option<NodeId>) -> Flow {
         let throw = throw_site.is_some();
         self.rule(if throw { Rule::KTransferThrow } else { Rule::KTransfer });

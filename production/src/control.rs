@@ -70,6 +70,7 @@ impl Machine<'_, '_> {
     }
 
     /// Start an escape from the running function.
+    #[inline]
     pub fn escape(&mut self, esc: Escape) -> Flow {
         // The common case, a clause that transfers or passes directly: its
         // activation is right below it. Same effect as `unwind`, sooner.
@@ -254,6 +255,7 @@ impl Machine<'_, '_> {
     }
 
     /// An escape reached the clause activation of dispatch `d` at `scope`.
+    #[inline]
     fn activation_escape(&mut self, d: u32, scope: u32, site: NodeId, effect: (LabelId, Value), esc: Escape) -> Flow {
         match esc.kind {
             // [K-Transfer] [K-TransferThrow]: the activation's result is the continuation's.

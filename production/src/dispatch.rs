@@ -27,6 +27,7 @@ impl Machine<'_, '_> {
     }
 
     /// [D-Perform] once the performer (kont or host code) is suspended on top.
+    #[inline]
     pub fn perform_suspended(&mut self, label: LabelId, payload: Value, site: NodeId) -> Flow {
         self.rule(Rule::DPerform);
         // C-Effect: a clause performing (only checked when counting rules).
@@ -160,6 +161,7 @@ impl Machine<'_, '_> {
 
     /// Detach `start..=upto` and append it to the dispatch's chain. The
     /// running fiber becomes `upto`'s parent.
+    #[inline]
     pub fn detach(&mut self, chain: Option<Chain>, start: u32, upto: u32) -> Chain {
         let parent = self.fibers.parent(upto);
         self.fibers.set_parent(upto, NONE);
@@ -184,14 +186,19 @@ impl Machine<'_, '_> {
     /// [D-Handle]: capture k and run the clause on the boundary's parent.
     /// [D-Handle]'s capture: detach the chain up to boundary `b` into a new
     /// continuation (kont and host handlers alike).
+    #[inline]
     fn capture(&mut self, ds: &Dispatch, start: u32, b: u32, scope: u32) -> Rc<Continuation> {
         self.rule(Rule::DHandle);
         let chain = self.detach(ds.chain, start, b);
         let id = self.new_cont_id();
         self.emit(|_| Event::Handle { dispatch: ds.d, scope, k: id });
+        if let Some(k) = self.spare_conts.pop().and_then(|c| Continuation::reuse(c, id, chain)) {
+            return k;
+        }
         Rc::new(Continuation::new(id, self.run, chain, self.fibers.graveyard().clone()))
     }
 
+    #[inline]
     pub fn handle(&mut self, ds: Dispatch, start: u32, b: u32, scope: u32, def: u32, clause: u32) -> Flow {
         let k = Value::Cont(self.capture(&ds, start, b, scope));
         let Boundary::Handler { env, native, .. } = self.fibers.boundary(b) else { unreachable!() };

@@ -1,0 +1,19 @@
+(* W1b: as W1, but the clause adds 1 after [continue] returns: every clause
+   activation stays live until the loop ends. Checksum W1 + N. *)
+open Effect
+open Effect.Deep
+
+type _ Effect.t += Inc : int -> int Effect.t
+
+let rec sum i acc = if i = 0 then acc else sum (i - 1) (acc + perform (Inc i))
+
+let handle body =
+  match_with body ()
+    { retc = Fun.id;
+      exnc = raise;
+      effc = (fun (type a) (e : a Effect.t) ->
+        match e with
+        | Inc x -> Some (fun (k : (a, _) continuation) -> 1 + continue k (x + 1))
+        | _ -> None) }
+
+let () = Printf.printf "%d\n" (handle (fun () -> sum (int_of_string Sys.argv.(1)) 0))
