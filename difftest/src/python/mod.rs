@@ -4,5 +4,7 @@
 
 pub mod campaign;
 pub mod compare;
+pub mod doeff;
+pub mod doeff_campaign;
 pub mod translate;
 pub mod worker;

@@ -6,8 +6,19 @@ import sys
 import kont
 from kont import (EffectBase, KontError, K, NewCont, Pass, Program, Resume, ResumeThrow,
                   Transfer, TransferThrow, WithHandler, WithIntercept, WithObserve)
+# The standard prelude's API (SPEC.md section 14.8).
+from kont import (scheduled, Spawn, Wait, Gather, Race, Cancel, YieldTask, CreatePromise,
+                  CompletePromise, FailPromise, CreateSemaphore, AcquireSemaphore,
+                  ReleaseSemaphore, Delay, Now, Handle)
 
 _MIN, _MAX = -(1 << 63), (1 << 63) - 1
+# A continuation's canonical id, whether it is live, a continuation node's k
+# (another engine's `kont` module, the doeff engine's, supplies its own).
+_k_id = getattr(kont, "k_id", lambda k: k.id)
+_k_live = getattr(kont, "k_live", lambda k: k.live)
+_node_k = getattr(kont, "node_k", lambda node: node.k)
+# What a kont `catch` catches: kont's errors (the doeff engine adds doeff's UnhandledEffect).
+Caught = getattr(kont, "CAUGHT", KontError)
 
 
 class _State:
@@ -57,15 +68,21 @@ def show(v):
     if t is KFn:
         return "#fn" if v.name is None else "#fn:" + v.name
     if t is K:
-        return "#k%d" % v.id
+        i = _k_id(v)
+        return "#k" if i is None else "#k%d" % i
     if t is Cell:
         return "#cell%d" % v.n
-    if isinstance(v, KontError):
+    if isinstance(v, Caught):
         return "(error %s %s)" % (_quote(v.tag), show(v.payload))
     if isinstance(v, Eff):
         return "(effect %s %s)" % (type(v).__name__, show(v.v))
+    if t is Handle:  # the kont list (list "task" n), as the prelude makes it
+        return "(list %s %d)" % (_quote(v.kind), v.id)
     if isinstance(v, BaseException):
         return "(error %s %s)" % (_quote(type(v).__qualname__), _quote(str(v)))
+    shown = getattr(v, "kont_shown", None)  # a value another engine knows only as text
+    if type(shown) is str:
+        return shown
     return "#<%r>" % (v,)
 
 
@@ -141,7 +158,7 @@ def type_name(v):
         return "int"
     if t is str:
         return "str"
-    if t is KList:
+    if t is KList or t is Handle:
         return "list"
     if t is KFn:
         return "fn"
@@ -149,7 +166,7 @@ def type_name(v):
         return "cont"
     if t is Cell:
         return "cell"
-    if isinstance(v, KontError):
+    if isinstance(v, Caught):
         return "error"
     if isinstance(v, EffectBase):
         return "effect"
@@ -209,6 +226,10 @@ class _FnCompare(Exception):
 
 
 def _eq(a, b):
+    if type(a) is Handle:
+        a = KList((a.kind, a.id))
+    if type(b) is Handle:
+        b = KList((b.kind, b.id))
     ta, tb = type_name(a), type_name(b)
     if ta == "fn" or tb == "fn":
         raise _FnCompare()
@@ -222,7 +243,7 @@ def _eq(a, b):
                 return False
         return True
     if ta == "cont":
-        return a.id == b.id
+        return a is b or (_k_id(a) is not None and _k_id(a) == _k_id(b))
     if ta == "cell":
         return a.n == b.n
     if ta == "error":
@@ -401,13 +422,13 @@ def p_error(tag, payload):
 
 
 def p_error_tag(e):
-    if not isinstance(e, KontError):
+    if not isinstance(e, Caught):
         _bad("error-tag", 1, "error", e)
     return e.tag
 
 
 def p_error_payload(e):
-    if not isinstance(e, KontError):
+    if not isinstance(e, Caught):
         _bad("error-payload", 1, "error", e)
     return e.payload
 
@@ -443,7 +464,7 @@ def p_is_live(k):
     # carried over from an earlier run are the foreign ones (K-Stale).
     if any(k is f for f in ST.foreign):
         raise KErr("stale", k)
-    return k.live
+    return _k_live(k)
 
 
 def truth(c):
@@ -455,7 +476,7 @@ def truth(c):
 
 def kraise(e):
     """`raise` (X-Raise, X-NotError)."""
-    if not isinstance(e, KontError):
+    if not isinstance(e, Caught):
         raise KErr("type-error", "raise: expected an error value, got %s" % type_name(e))
     raise e
 
@@ -544,6 +565,29 @@ def new_cont(f, *k):
     return NewCont(f, envelope=k[0])
 
 
+def _task_body(f):
+    return (yield call(f, None))
+
+
+def task(f):
+    """A task's program: kont function `f` called with unit (its errors fail the task)."""
+    return Program(_task_body, (f,))
+
+
+def arg(v):
+    """A prelude call's argument: a kont list is passed as a Python list (a kont list for the prelude)."""
+    if type(v) is KList:
+        return [arg(x) for x in v]
+    return v
+
+
+def api(v):
+    """A prelude call's answer as a kont value: a list (gather's) is a KList."""
+    if type(v) is list or type(v) is tuple:
+        return KList(api(x) for x in v)
+    return v
+
+
 class Escape(Exception):
     """A transfer or pass on its way out of the function, through `finally`s
     that may perform (a generator cannot yield while being closed)."""
@@ -584,17 +628,17 @@ def escape(node, form):
     """The checks of a transfer or pass (K-NotCont, K-Stale, K-OneShot,
     X-NotError, D-NotEffect) at its site; `k` is consumed from here on; the
     function's `except Escape` yields `node` after the cleanups ran."""
-    k = node.k
+    k = _node_k(node)
     if type(k) is not K:
         raise KErr("not-a-continuation", k)
     if any(k is f for f in ST.foreign):
         raise KErr("stale", k)
-    if not k.live or _consumed(k):
+    if not _k_live(k) or _consumed(k):
         raise KErr("one-shot", k)
     if form == "pass":
         if not isinstance(node.effect, EffectBase):
             raise KErr("type-error", "pass: expected an effect, got %s" % type_name(node.effect))
-    elif form != "transfer" and not isinstance(node.value, KontError):
+    elif form != "transfer" and not isinstance(node.value, Caught):
         raise KErr("type-error", "%s: expected an error value, got %s" % (form, type_name(node.value)))
     ST.consumed.append(k)
     return node
