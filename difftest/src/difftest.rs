@@ -377,14 +377,27 @@ pub fn run_doeff(a: Args, venv: &std::path::Path, timeout: f64) -> ExitCode {
         c.skipped.values().sum::<u64>(),
         c.discarded
     );
-    eprintln!("expected, by SPEC.md §11 item: {}", list(c.expected.iter().map(|(k, v)| (k.name().to_string(), *v)).collect()));
+    eprintln!(
+        "expected, by SPEC.md §11 item: {}",
+        list(c.expected.iter().map(|(k, v)| (k.name().to_string(), *v)).collect())
+    );
     eprintln!("unexpected, by kind: {}", list(c.unexpected.iter().map(|(k, v)| (k.name().to_string(), *v)).collect()));
     eprintln!("not run on doeff, by reason: {}", list(c.skipped.iter().map(|(k, v)| (k.name(), *v)).collect()));
     for f in &r.found {
-        eprintln!("
-UNEXPECTED ({}) first at case {}: {}", f.kind.name(), f.index, f.diff.first);
-        eprintln!("shrunk program ({} nodes, from {}):
-{}", f.shrunk.size(), f.original.size(), print_program(&f.shrunk));
+        eprintln!(
+            "
+UNEXPECTED ({}) first at case {}: {}",
+            f.kind.name(),
+            f.index,
+            f.diff.first
+        );
+        eprintln!(
+            "shrunk program ({} nodes, from {}):
+{}",
+            f.shrunk.size(),
+            f.original.size(),
+            print_program(&f.shrunk)
+        );
         match &f.saved {
             Ok(p) => eprintln!("reproducer: {}", p.display()),
             Err(e) => eprintln!("could not save: {e}"),

@@ -109,7 +109,6 @@ fn last_line(s: &str) -> &str {
     s.trim_end().lines().last().unwrap_or("")
 }
 
-
 /// The standard prelude's mark tags: the VM's events on the Python side.
 const PRELUDE_MARKS: &[&str] = &["run", "join", "task-end", "cancel", "spawn"];
 

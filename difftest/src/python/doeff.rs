@@ -240,7 +240,13 @@ pub fn check(case: &Case, worker: &mut Worker) -> DoeffVerdict {
     let unexpected = |kind: Unexpected, first: String, doeff: Result<PyRun, String>| {
         DoeffVerdict::Unexpected(
             kind,
-            Box::new(DoeffDiff { first, reference: (ro.clone(), rout.clone()), doeff, translation: code.clone(), before: before.clone() }),
+            Box::new(DoeffDiff {
+                first,
+                reference: (ro.clone(), rout.clone()),
+                doeff,
+                translation: code.clone(),
+                before: before.clone(),
+            }),
         )
     };
     let (po, pout, text) = match &reply {

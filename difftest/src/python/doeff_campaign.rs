@@ -172,7 +172,9 @@ pub fn reproducer(kind: Unexpected, program: &Program, before: Option<&Program>,
         None => text.push_str("    print(json.dumps(run_main(main)[0]))\n"),
         Some(b) => {
             text.push_str(&format!("    _first = {}\n", py_str(b)));
-            text.push_str("    _fns = dict(globals())\n    exec(_first, _fns)\n    _, prev = run_main(_fns[\"main\"])\n");
+            text.push_str(
+                "    _fns = dict(globals())\n    exec(_first, _fns)\n    _, prev = run_main(_fns[\"main\"])\n",
+            );
             text.push_str("    print(json.dumps(run_main(main, foreign=(prev,))[0]))\n");
         }
     }

@@ -125,6 +125,7 @@ _kont.run_report = run_report
 _kont.k_id = lambda k: None  # doeff's K has no canonical id (§11.11)
 _kont.k_live = lambda k: repr(k) != "K(consumed)"
 _kont.node_k = lambda node: node.continuation
+_kont.node_value = lambda node: node.value if hasattr(node, "value") else node.exception
 _kont.CAUGHT = (KontError, UnhandledEffect)
 for _name in ("NewCont", "WithIntercept", "WithObserve", "scheduled", "Spawn", "Wait", "Gather", "Race",
               "Cancel", "YieldTask", "CreatePromise", "CompletePromise", "FailPromise", "CreateSemaphore",

@@ -17,6 +17,7 @@ _MIN, _MAX = -(1 << 63), (1 << 63) - 1
 _k_id = getattr(kont, "k_id", lambda k: k.id)
 _k_live = getattr(kont, "k_live", lambda k: k.live)
 _node_k = getattr(kont, "node_k", lambda node: node.k)
+_node_value = getattr(kont, "node_value", lambda node: node.value)
 # What a kont `catch` catches: kont's errors (the doeff engine adds doeff's UnhandledEffect).
 Caught = getattr(kont, "CAUGHT", KontError)
 
@@ -63,7 +64,7 @@ def show(v):
         return str(v)
     if t is str:
         return _quote(v)
-    if t is KList:
+    if t is KList or t is list:  # a list: the translation's, or a kont list the VM gave Python
         return "(list" + "".join(" " + show(x) for x in v) + ")"
     if t is KFn:
         return "#fn" if v.name is None else "#fn:" + v.name
@@ -638,8 +639,8 @@ def escape(node, form):
     if form == "pass":
         if not isinstance(node.effect, EffectBase):
             raise KErr("type-error", "pass: expected an effect, got %s" % type_name(node.effect))
-    elif form != "transfer" and not isinstance(node.value, Caught):
-        raise KErr("type-error", "%s: expected an error value, got %s" % (form, type_name(node.value)))
+    elif form != "transfer" and not isinstance(_node_value(node), Caught):
+        raise KErr("type-error", "%s: expected an error value, got %s" % (form, type_name(_node_value(node))))
     ST.consumed.append(k)
     return node
 

@@ -55,9 +55,11 @@ pub enum Untranslatable {
     Inputs,
     /// Nesting too deep for Python's parser.
     TooDeep,
-    /// An observer or interceptor without a label filter in a program with
-    /// the standard prelude: the prelude's effects reach it, and the Python
-    /// package passes a kont effect to Python as the text `"<kont effect>"`.
+    /// A program for the standard prelude where the prelude's kont effects
+    /// reach Python code: an observer, interceptor or `else` clause without
+    /// a label filter inside a task, or a scheduler call outside
+    /// `run-scheduled` (its `unhandled` error carries the effect). The
+    /// Python package passes a kont effect to Python as the text `"<kont effect>"`.
     PreludeEffectsToPython,
 }
 
@@ -88,7 +90,7 @@ impl Untranslatable {
             Untranslatable::PassEffectUnknown => "pass without effect outside a known clause",
             Untranslatable::Inputs => "program inputs",
             Untranslatable::TooDeep => "too deep for Python's parser",
-            Untranslatable::PreludeEffectsToPython => "unfiltered observer/interceptor sees the prelude's kont effects",
+            Untranslatable::PreludeEffectsToPython => "the prelude's kont effects reach Python code (unfiltered observer/else clause in a task, call outside run-scheduled)",
         }
     }
 }
@@ -247,8 +249,24 @@ pub fn translate_prelude(p: &Program) -> R<String> {
 /// The standard prelude's effect labels (a program for the prelude that
 /// names one talks to the scheduler directly: not translated).
 pub const PRELUDE_LABELS: &[&str] = &[
-    "Acquire", "Await", "CacheDelete", "CacheExists", "CacheGet", "CachePut", "Cancel", "Gather", "NewPromise",
-    "NewSemaphore", "Now", "Race", "Release", "Settle", "Spawn", "TaskDone", "Wait", "Yield",
+    "Acquire",
+    "Await",
+    "CacheDelete",
+    "CacheExists",
+    "CacheGet",
+    "CachePut",
+    "Cancel",
+    "Gather",
+    "NewPromise",
+    "NewSemaphore",
+    "Now",
+    "Race",
+    "Release",
+    "Settle",
+    "Spawn",
+    "TaskDone",
+    "Wait",
+    "Yield",
 ];
 
 /// A prelude function's name in the translator's scope.
@@ -274,17 +292,16 @@ fn translate_with(p: &Program, prelude: bool) -> R<String> {
         ExprKind::WithIntercept(i) => {
             prelude_label |= i.only.iter().flatten().any(is_prelude_label);
         }
-        ExprKind::Perform { label, .. } | ExprKind::MakeEffect { label, .. } => prelude_label |= is_prelude_label(label),
+        ExprKind::Perform { label, .. } | ExprKind::MakeEffect { label, .. } => {
+            prelude_label |= is_prelude_label(label)
+        }
         _ => {}
     });
     if prelude {
-        unfiltered = unfiltered_in_tasks(&p.body, false);
+        unfiltered = unfiltered_in_tasks(&p.body, false) || api_outside_scheduler(&p.body, false);
     }
     if native {
         return Err(Untranslatable::Native);
-    }
-    if prelude && unfiltered {
-        return Err(Untranslatable::PreludeEffectsToPython);
     }
     if prelude && prelude_label {
         return Err(Untranslatable::PreludeShape);
@@ -310,6 +327,10 @@ fn translate_with(p: &Program, prelude: bool) -> R<String> {
     }
     t.nondirect_escape = nondirect_escape(&p.body, false);
     let mut main = t.def("main", &[], &p.body, &Ctx::default())?;
+    // Checked once the program translates otherwise (a run-await, a cache… says so first).
+    if prelude && unfiltered {
+        return Err(Untranslatable::PreludeEffectsToPython);
+    }
     if t.any_deferred {
         // Again, with every continuation use checked against the deferred escapes' continuations.
         t.fresh = 0;
@@ -467,8 +488,7 @@ fn wrap_escape(lines: &mut Vec<String>, skip: usize) {
 /// Outside the scheduler only the effects no task handles arrive.
 fn unfiltered_in_tasks(e: &Expr, inside: bool) -> bool {
     kont_spec::deep::grow(|| match &e.kind {
-        ExprKind::WithHandler(h)
-            if inside && h.only.is_none() && h.clauses.iter().any(|c| c.label.is_none()) => true,
+        ExprKind::WithHandler(h) if inside && h.only.is_none() && h.clauses.iter().any(|c| c.label.is_none()) => true,
         ExprKind::WithIntercept(i) if inside && i.only.is_none() => true,
         ExprKind::Fn(l) => unfiltered_in_tasks(&l.body, true),
         ExprKind::Letrec { funs, body } => {
@@ -479,6 +499,20 @@ fn unfiltered_in_tasks(e: &Expr, inside: bool) -> bool {
             unfiltered_in_tasks(func, inside) || args.iter().any(|a| unfiltered_in_tasks(a, inside || api))
         }
         _ => e.children().into_iter().any(|c| unfiltered_in_tasks(c, inside)),
+    })
+}
+
+/// Whether a scheduler call (`spawn`, `wait`, `await`…) is written outside
+/// every `run-scheduled` argument: its kont effect may go unhandled, and
+/// the `unhandled` error's payload reaches Python as text.
+fn api_outside_scheduler(e: &Expr, inside: bool) -> bool {
+    kont_spec::deep::grow(|| match &e.kind {
+        ExprKind::Call { func, args } => match &func.kind {
+            ExprKind::Var(x) if x == "run-scheduled" => args.iter().any(|a| api_outside_scheduler(a, true)),
+            ExprKind::Var(x) if !inside && prelude_names().contains(x) && x != "with-cache" => true,
+            _ => e.children().into_iter().any(|c| api_outside_scheduler(c, inside)),
+        },
+        _ => e.children().into_iter().any(|c| api_outside_scheduler(c, inside)),
     })
 }
 
