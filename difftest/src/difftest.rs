@@ -384,16 +384,12 @@ pub fn run_doeff(a: Args, venv: &std::path::Path, timeout: f64) -> ExitCode {
     eprintln!("unexpected, by kind: {}", list(c.unexpected.iter().map(|(k, v)| (k.name().to_string(), *v)).collect()));
     eprintln!("not run on doeff, by reason: {}", list(c.skipped.iter().map(|(k, v)| (k.name(), *v)).collect()));
     for f in &r.found {
+        eprintln!("\nUNEXPECTED ({}) first at case {}: {}", f.kind.name(), f.index, f.diff.first);
+        if !f.diff.class.is_empty() {
+            eprintln!("class: {}", f.diff.class);
+        }
         eprintln!(
-            "
-UNEXPECTED ({}) first at case {}: {}",
-            f.kind.name(),
-            f.index,
-            f.diff.first
-        );
-        eprintln!(
-            "shrunk program ({} nodes, from {}):
-{}",
+            "shrunk program ({} nodes, from {}):\n{}",
             f.shrunk.size(),
             f.original.size(),
             print_program(&f.shrunk)

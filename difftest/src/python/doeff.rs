@@ -196,6 +196,9 @@ pub enum DoeffVerdict {
 /// An unexpected difference: both sides, and the translation that showed it.
 #[derive(Clone, Debug)]
 pub struct DoeffDiff {
+    /// The divergence class within its kind: doeff's error with quoted
+    /// names and numbers left out (one reproducer is saved per class).
+    pub class: String,
     pub first: String,
     pub reference: (String, Vec<String>),
     pub doeff: Result<PyRun, String>,
@@ -238,9 +241,15 @@ pub fn check(case: &Case, worker: &mut Worker) -> DoeffVerdict {
     let reply = worker.run(&code, before.as_deref(), 0);
     let (ro, rout) = reference_projection(&r);
     let unexpected = |kind: Unexpected, first: String, doeff: Result<PyRun, String>| {
+        let class = match &doeff {
+            Ok(p) if p.outcome == "error" => signature(&p.value),
+            Ok(_) => String::new(),
+            Err(e) => signature(e.lines().next().unwrap_or("")),
+        };
         DoeffVerdict::Unexpected(
             kind,
             Box::new(DoeffDiff {
+                class,
                 first,
                 reference: (ro.clone(), rout.clone()),
                 doeff,
@@ -298,6 +307,29 @@ pub fn check(case: &Case, worker: &mut Worker) -> DoeffVerdict {
             unexpected(kind, first, Ok(p))
         }
     }
+}
+
+/// A doeff error's class: its text without quoted parts and numbers.
+fn signature(text: &str) -> String {
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' => {
+                quote = Some(c);
+                out.push_str("'_'");
+            }
+            None if c.is_ascii_digit() => {
+                if !out.ends_with('N') {
+                    out.push('N');
+                }
+            }
+            None => out.push(c),
+        }
+    }
+    out.chars().take(160).collect()
 }
 
 /// The reference's outcome and output (marks appended), as compared with doeff's.
@@ -360,15 +392,24 @@ fn expected(case: &Case, r: &RunResult, ro: &str, rout: &[String], doeff: &str) 
     if abandoned && finally {
         return Some(Expected::Abandonment);
     }
-    // §11.7: a transfer or pass that runs outside its clause's own body.
-    let mut escape = false;
-    case.program.body.walk(&mut |e| {
-        escape |= matches!(e.kind, ExprKind::Resume { mode: ResumeMode::Transfer, .. } | ExprKind::Pass { .. })
-    });
-    if escape && nondirect_escapes(&case.program) {
+    // §11.7: a transfer or pass written in a function (a helper generator
+    // in Python: doeff's Transfer pops only that frame) or outside a clause.
+    if escape_in_function(&case.program.body, false) || nondirect_escapes(&case.program) {
         return Some(Expected::HelperEscape);
     }
     None
+}
+
+/// Whether a transfer or pass is written inside a function's body.
+fn escape_in_function(e: &kont_spec::Expr, inside: bool) -> bool {
+    kont_spec::deep::grow(|| match &e.kind {
+        ExprKind::Resume { mode: ResumeMode::Transfer, .. } | ExprKind::Pass { .. } if inside => true,
+        ExprKind::Fn(l) => escape_in_function(&l.body, true),
+        ExprKind::Letrec { funs, body } => {
+            funs.iter().any(|f| escape_in_function(&f.lambda.body, true)) || escape_in_function(body, inside)
+        }
+        _ => e.children().into_iter().any(|c| escape_in_function(c, inside)),
+    })
 }
 
 /// From a reference trace: whether a clause raised while owning its k (the

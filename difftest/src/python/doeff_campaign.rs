@@ -62,7 +62,8 @@ pub fn run(config: &DoeffConfig<'_>) -> Result<DoeffReport, String> {
     let next = AtomicU64::new(0);
     let done = AtomicU64::new(0);
     let totals = Mutex::new(DoeffCounts::default());
-    let firsts: Mutex<BTreeMap<Unexpected, (u64, Case)>> = Mutex::new(BTreeMap::new());
+    // The first case of each unexpected kind and class.
+    let firsts: Mutex<BTreeMap<(Unexpected, String), (u64, Case, DoeffDiff)>> = Mutex::new(BTreeMap::new());
     let failed: Mutex<Option<String>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..config.jobs.max(1) {
@@ -83,10 +84,11 @@ pub fn run(config: &DoeffConfig<'_>) -> Result<DoeffReport, String> {
                     let case = case_at(config.seed, i);
                     let v = check(&case, &mut w);
                     counts.count(&v);
-                    if let DoeffVerdict::Unexpected(kind, _) = &v {
+                    if let DoeffVerdict::Unexpected(kind, d) = &v {
                         let mut f = firsts.lock().unwrap();
-                        if f.get(kind).is_none_or(|(j, _)| i < *j) {
-                            f.insert(*kind, (i, case));
+                        let key = (*kind, d.class.clone());
+                        if f.get(&key).is_none_or(|(j, _, _)| i < *j) && (f.len() < MAX_CLASSES || f.contains_key(&key)) {
+                            f.insert(key, (i, case, (**d).clone()));
                         }
                     }
                     let d = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -109,18 +111,20 @@ pub fn run(config: &DoeffConfig<'_>) -> Result<DoeffReport, String> {
     let firsts = firsts.into_inner().unwrap();
     if !firsts.is_empty() {
         let mut w = worker(&config.python, config.timeout).map_err(|e| format!("cannot start doeff's Python: {e}"))?;
-        for (kind, (index, case)) in firsts {
+        for ((kind, class), (index, case, first_diff)) in firsts {
             // A hang costs a timeout per attempt: few attempts.
             let budget = if kind == Unexpected::Hang { config.shrink_budget / 20 } else { config.shrink_budget };
-            let shrunk = shrink_case(&case, kind, budget, &mut w);
+            let shrunk = shrink_case(&case, kind, &class, budget, &mut w);
             let small = Case { program: shrunk.clone(), ..case.clone() };
-            let diff = match check(&small, &mut w) {
-                DoeffVerdict::Unexpected(_, d) => *d,
-                _ => match check(&case, &mut w) {
-                    DoeffVerdict::Unexpected(_, d) => *d,
-                    _ => continue,
-                },
+            let (small, diff) = match check(&small, &mut w) {
+                DoeffVerdict::Unexpected(_, d) => (small, *d),
+                // Not again: doeff is not deterministic here (garbage-collection timing, say).
+                _ => {
+                    let first = format!("{} (did not happen again on a re-run: not deterministic)", first_diff.first);
+                    (case.clone(), DoeffDiff { first, ..first_diff })
+                }
             };
+            let shrunk = small.program.clone();
             let saved = save(&config.save, kind, &small, &diff);
             found.push(DoeffFound { kind, index, original: case.program, shrunk, diff, saved });
         }
@@ -129,12 +133,15 @@ pub fn run(config: &DoeffConfig<'_>) -> Result<DoeffReport, String> {
 }
 
 /// Shrink a case's program while doeff still differs from the reference unexpectedly, in the same way.
-pub fn shrink_case(case: &Case, kind: Unexpected, budget: usize, w: &mut Worker) -> Program {
+pub fn shrink_case(case: &Case, kind: Unexpected, class: &str, budget: usize, w: &mut Worker) -> Program {
     shrink(&case.program, budget, |p| {
         let c = Case { program: p.clone(), ..case.clone() };
-        matches!(check(&c, w), DoeffVerdict::Unexpected(k, _) if k == kind)
+        matches!(check(&c, w), DoeffVerdict::Unexpected(k, d) if k == kind && d.class == class)
     })
 }
+
+/// Most divergence classes reproduced (each costs a shrink).
+const MAX_CLASSES: usize = 16;
 
 /// A self-contained reproducer: kont's API on doeff, the runtime, the
 /// translation, and a main that prints the outcome and output next to what

@@ -3,6 +3,7 @@
 # module named `kont` (so the runtime and the translations run unchanged).
 # What doeff lacks (WithIntercept, NewCont, observers that run programs, the
 # virtual clock) the translator refuses before a program gets here.
+import gc
 import sys
 import types
 import warnings
@@ -102,6 +103,9 @@ def run_report(program, fuel=None, depth=None, trace=False):
         rep.value = PyVM().run(program)
     except BaseException as e:  # noqa: BLE001 - every outcome is the program's
         rep.error = e
+    # doeff closes abandoned generators when the last reference dies (§11.4):
+    # collect now, while the run is over, so a later run never sees their cleanups.
+    gc.collect()
     return rep
 
 
