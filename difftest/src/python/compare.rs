@@ -227,13 +227,16 @@ pub fn strip_host(e: &str) -> String {
     let mut chars = e.chars().peekable();
     while let Some(c) = chars.next() {
         if let Some(q) = quote {
-            out.push(c);
             if c == '\\' {
+                out.push(c);
                 if let Some(n) = chars.next() {
                     out.push(n);
                 }
             } else if c == q {
                 quote = None;
+                out.push('"');
+            } else {
+                out.push(c);
             }
             continue;
         }
@@ -250,7 +253,12 @@ pub fn strip_host(e: &str) -> String {
             '>' if open.last() == Some(&depth) => {
                 open.pop();
             }
-            '"' | '\'' if !open.is_empty() || c == '"' => {
+            // A Python str's repr inside a wrapper is shown with kont's quotes.
+            '\'' if !open.is_empty() => {
+                quote = Some(c);
+                out.push('"');
+            }
+            '"' => {
                 quote = Some(c);
                 out.push(c);
             }

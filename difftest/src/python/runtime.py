@@ -589,6 +589,84 @@ def api(v):
     return v
 
 
+# ---- the prelude's cache (std.kont's `with-cache`), clause for clause ----
+
+class CacheGet(Eff):
+    pass
+
+
+class CachePut(Eff):
+    pass
+
+
+class CacheExists(Eff):
+    pass
+
+
+class CacheDelete(Eff):
+    pass
+
+
+def _data(v):
+    """The prelude's `data?`: no function anywhere in it."""
+    t = type_name(v)
+    if t == "fn":
+        return False
+    if t == "list":
+        return all(_data(x) for x in v)
+    if t == "error":
+        return _data(v.payload)
+    if t == "effect":
+        return _data(v.v)
+    return True
+
+
+def _cache_find(entries, key):
+    for e in entries:
+        if p_eq(e[0], key):
+            return KList((True, e[1]))
+    return KList((False,))
+
+
+def _refuse(k, tag, x):
+    return Transfer(k, KList((False, KErr(tag, x))))
+
+
+def with_cache(f):
+    """`(with-cache f)`: a handler named "cache" around `(f unit)`; its store is a cell."""
+    store = p_new_cell(KList(()))
+
+    def cache(eff: CacheGet | CachePut | CacheExists | CacheDelete, k):
+        t = type(eff)
+        if t is CachePut:
+            kv = eff.v
+            if not (type_name(kv) == "list" and len(kv) == 2 and _data(kv[0])):
+                return (yield _refuse(k, "bad-payload", kv))
+            entries = KList(e for e in p_get(store) if not p_eq(e[0], kv[0]))
+            p_set(store, KList(tuple(entries) + (kv,)))
+            return (yield Transfer(k, KList((True, None))))
+        key = eff.v
+        if not _data(key):
+            return (yield _refuse(k, "bad-key", key))
+        if t is CacheGet:
+            found = _cache_find(p_get(store), key)
+            if found[0]:
+                return (yield Transfer(k, KList((True, found[1]))))
+            return (yield _refuse(k, "cache-miss", key))
+        if t is CacheExists:
+            return (yield Transfer(k, KList((True, _cache_find(p_get(store), key)[0]))))
+        p_set(store, KList(e for e in p_get(store) if not p_eq(e[0], key)))
+        return (yield Transfer(k, KList((True, None))))
+
+    cache.__qualname__ = "cache"
+    return WithHandler(cache, task(f))
+
+
+def unwrap(a):
+    """The prelude's `unwrap`: an answer (list true v) is v; (list false e) raises e."""
+    return p_nth(a, 1) if truth(p_head(a)) else kraise(p_nth(a, 1))
+
+
 class Escape(Exception):
     """A transfer or pass on its way out of the function, through `finally`s
     that may perform (a generator cannot yield while being closed)."""

@@ -27,9 +27,6 @@ pub enum Untranslatable {
     RunAwait,
     /// `await-fail`: `Delay` only completes; a failing virtual await has no Python API.
     AwaitFail,
-    /// The prelude's cache (`with-cache`, `cache-get`…): `kont.std.cache` is a
-    /// Python handler with its own protocol (a `CacheMissError`), not the prelude's.
-    Cache,
     /// A prelude function used as a value, called with other arguments than
     /// its Python API takes (a list literal for `gather`/`race`), or one of
     /// the prelude's internal functions.
@@ -67,7 +64,6 @@ impl Untranslatable {
     pub const ALL: &'static [Untranslatable] = &[
         Untranslatable::RunAwait,
         Untranslatable::AwaitFail,
-        Untranslatable::Cache,
         Untranslatable::PreludeShape,
         Untranslatable::Native,
         Untranslatable::FinallyYieldsOnEscape,
@@ -82,7 +78,6 @@ impl Untranslatable {
         match self {
             Untranslatable::RunAwait => "prelude run-await (no Python API)",
             Untranslatable::AwaitFail => "prelude await-fail (no Python API)",
-            Untranslatable::Cache => "prelude cache (kont.std.cache is not the prelude's)",
             Untranslatable::PreludeShape => "prelude function as a value or of another shape",
             Untranslatable::Native => "native handler",
             Untranslatable::FinallyYieldsOnEscape => "finally that yields around a transfer/pass in a nested function",
@@ -148,6 +143,10 @@ const RESERVED: &[&str] = &[
     "Delay",
     "Now",
     "Caught",
+    "CacheGet",
+    "CachePut",
+    "CacheExists",
+    "CacheDelete",
     "True",
     "False",
     "None",
@@ -488,18 +487,50 @@ fn wrap_escape(lines: &mut Vec<String>, skip: usize) {
 /// Outside the scheduler only the effects no task handles arrive.
 fn unfiltered_in_tasks(e: &Expr, inside: bool) -> bool {
     kont_spec::deep::grow(|| match &e.kind {
-        ExprKind::WithHandler(h) if inside && h.only.is_none() && h.clauses.iter().any(|c| c.label.is_none()) => true,
-        ExprKind::WithIntercept(i) if inside && i.only.is_none() => true,
+        ExprKind::WithHandler(h)
+            if inside
+                && h.only.is_none()
+                && h.clauses.iter().any(|c| c.label.is_none() && looks_at(&c.param, &c.body)) =>
+        {
+            true
+        }
+        // An observer that never looks at the effect it is given is fine.
+        ExprKind::WithIntercept(i)
+            if inside
+                && i.only.is_none()
+                && !(i.kind == InterceptKind::Observe
+                    && matches!(&i.func.kind, ExprKind::Fn(l) if l.params.len() == 1 && !looks_at(&l.params[0], &l.body))) =>
+        {
+            true
+        }
         ExprKind::Fn(l) => unfiltered_in_tasks(&l.body, true),
         ExprKind::Letrec { funs, body } => {
             funs.iter().any(|f| unfiltered_in_tasks(&f.lambda.body, true)) || unfiltered_in_tasks(body, inside)
         }
         ExprKind::Call { func, args } => {
-            let api = matches!(&func.kind, ExprKind::Var(x) if prelude_names().contains(x));
-            unfiltered_in_tasks(func, inside) || args.iter().any(|a| unfiltered_in_tasks(a, inside || api))
+            let name = match &func.kind {
+                ExprKind::Var(x) if prelude_names().contains(x) => x.as_str(),
+                _ => "",
+            };
+            let tasks = matches!(name, "run-scheduled" | "spawn" | "spawn-at");
+            args.iter().any(|a| match &a.kind {
+                // `with-cache`'s body runs where the call is, outside the scheduler.
+                ExprKind::Fn(l) if name == "with-cache" => unfiltered_in_tasks(&l.body, inside),
+                _ => unfiltered_in_tasks(a, inside || tasks),
+            }) || unfiltered_in_tasks(func, inside)
         }
         _ => e.children().into_iter().any(|c| unfiltered_in_tasks(c, inside)),
     })
+}
+
+/// Whether code `body` may look at the effect bound to `x`: it names `x`, or
+/// passes (a `pass` hands the clause's effect on).
+fn looks_at(x: &str, body: &Expr) -> bool {
+    let mut found = false;
+    body.walk(&mut |e| {
+        found |= matches!(&e.kind, ExprKind::Var(y) if y == x) || matches!(e.kind, ExprKind::Pass { .. })
+    });
+    found
 }
 
 /// Whether a scheduler call (`spawn`, `wait`, `await`…) is written outside
@@ -509,7 +540,10 @@ fn api_outside_scheduler(e: &Expr, inside: bool) -> bool {
     kont_spec::deep::grow(|| match &e.kind {
         ExprKind::Call { func, args } => match &func.kind {
             ExprKind::Var(x) if x == "run-scheduled" => args.iter().any(|a| api_outside_scheduler(a, true)),
-            ExprKind::Var(x) if !inside && prelude_names().contains(x) && x != "with-cache" => true,
+            ExprKind::Var(x) if x.starts_with("cache-") || x == "with-cache" => {
+                args.iter().any(|a| api_outside_scheduler(a, inside))
+            }
+            ExprKind::Var(x) if !inside && prelude_names().contains(x) => true,
             _ => e.children().into_iter().any(|c| api_outside_scheduler(c, inside)),
         },
         _ => e.children().into_iter().any(|c| api_outside_scheduler(c, inside)),
@@ -931,9 +965,15 @@ impl Tr {
             ("release", 1) => ("ReleaseSemaphore(arg({}))", args.iter().collect()),
             ("await", 2) => ("Delay(arg({}), arg({}))", args.iter().collect()),
             ("now", 0) => ("Now()", Vec::new()),
+            // The prelude's cache, as the runtime's Python handler of the same clauses.
+            ("with-cache", 1) => ("with_cache({})", args.iter().collect()),
+            ("cache-get", 1) => ("unwrap((yield CacheGet({})))", args.iter().collect()),
+            ("cache-exists", 1) => ("unwrap((yield CacheExists({})))", args.iter().collect()),
+            ("cache-delete", 1) => ("unwrap((yield CacheDelete({})))", args.iter().collect()),
+            ("cache-put", 2) => ("unwrap((yield CachePut(KList(({}, {})))))", args.iter().collect()),
             ("run-await", _) => return Err(Untranslatable::RunAwait),
             ("await-fail", _) => return Err(Untranslatable::AwaitFail),
-            (c, _) if c.starts_with("cache-") || c == "with-cache" => return Err(Untranslatable::Cache),
+            (c, _) if c.starts_with("cache-") || c == "with-cache" => return Err(Untranslatable::PreludeShape),
             _ => return Err(Untranslatable::PreludeShape),
         };
         let vs = self.operands(&ops, b, ctx)?;
@@ -949,6 +989,9 @@ impl Tr {
         let hs: Vec<String> = vs.iter().map(|v| format!("arg({v})")).collect();
         let code = code.replace("(*)", &format!("({})", hs.join(", ")));
         self.yielded();
+        if code.starts_with("unwrap(") {
+            return Ok(non_atom(code));
+        }
         Ok(non_atom(format!("api((yield {code}))")))
     }
 
