@@ -248,7 +248,22 @@ pub fn strip_host(e: &str) -> String {
                     chars.next();
                     chars.next();
                 }
-                open.push(depth);
+                // Python's reprs of unit and the booleans, as kont shows them.
+                let word: String = chars.clone().take(6).collect();
+                let mut constant = false;
+                for (py, kont) in [("None>", "unit"), ("True>", "true"), ("False>", "false")] {
+                    if word.starts_with(py) {
+                        out.push_str(kont);
+                        for _ in 0..py.len() {
+                            chars.next();
+                        }
+                        constant = true;
+                        break;
+                    }
+                }
+                if !constant {
+                    open.push(depth);
+                }
             }
             '>' if open.last() == Some(&depth) => {
                 open.pop();

@@ -87,7 +87,8 @@ pub fn run(config: &DoeffConfig<'_>) -> Result<DoeffReport, String> {
                     if let DoeffVerdict::Unexpected(kind, d) = &v {
                         let mut f = firsts.lock().unwrap();
                         let key = (*kind, d.class.clone());
-                        if f.get(&key).is_none_or(|(j, _, _)| i < *j) && (f.len() < MAX_CLASSES || f.contains_key(&key)) {
+                        if f.get(&key).is_none_or(|(j, _, _)| i < *j) && (f.len() < MAX_CLASSES || f.contains_key(&key))
+                        {
                             f.insert(key, (i, case, (**d).clone()));
                         }
                     }

@@ -662,6 +662,42 @@ def with_cache(f):
     return WithHandler(cache, task(f))
 
 
+# ---- the prelude's standalone virtual-time await (std.kont's `run-await`) ----
+
+AwaitEff = type("Await", (Eff,), {})
+NowEff = type("Now", (Eff,), {})
+
+
+def _int_between(x, lo, hi):
+    return type(x) is int and lo <= x <= hi
+
+
+def _outcome(o):
+    if not (type_name(o) == "list" and len(o) == 2 and type(o[0]) is bool):
+        return False
+    return o[0] or type_name(o[1]) == "error"
+
+
+def run_await(f):
+    """`(run-await f)`: a handler named "await" (a clock cell) around `(f unit)`."""
+    clock = p_new_cell(0)
+
+    def await_(eff: AwaitEff | NowEff, k):
+        if type(eff) is NowEff:
+            return (yield Transfer(k, KList((True, p_get(clock)))))
+        op = eff.v
+        valid = type_name(op) == "list" and len(op) == 3 and _int_between(op[0], 0, 10**12) and _outcome(KList(op[1:]))
+        if not valid:
+            return (yield _refuse(k, "bad-payload", op))
+        if not op[0] <= 4000000000000000000 - p_get(clock):
+            return (yield _refuse(k, "clock-overflow", op))
+        p_set(clock, p_get(clock) + op[0])
+        return (yield Transfer(k, KList(op[1:])))
+
+    await_.__qualname__ = "await"
+    return WithHandler(await_, task(f))
+
+
 def unwrap(a):
     """The prelude's `unwrap`: an answer (list true v) is v; (list false e) raises e."""
     return p_nth(a, 1) if truth(p_head(a)) else kraise(p_nth(a, 1))

@@ -23,9 +23,8 @@ use kont_spec::Program;
 /// Why a program is not translated. Counted by the campaign.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Untranslatable {
-    /// `run-await`: the prelude's standalone virtual-time await has no Python API.
-    RunAwait,
-    /// `await-fail`: `Delay` only completes; a failing virtual await has no Python API.
+    /// `await-fail` under the scheduler: `Delay` only completes; a failing
+    /// virtual await has no Python API.
     AwaitFail,
     /// A prelude function used as a value, called with other arguments than
     /// its Python API takes (a list literal for `gather`/`race`), or one of
@@ -62,7 +61,6 @@ pub enum Untranslatable {
 
 impl Untranslatable {
     pub const ALL: &'static [Untranslatable] = &[
-        Untranslatable::RunAwait,
         Untranslatable::AwaitFail,
         Untranslatable::PreludeShape,
         Untranslatable::Native,
@@ -76,8 +74,7 @@ impl Untranslatable {
 
     pub fn name(self) -> &'static str {
         match self {
-            Untranslatable::RunAwait => "prelude run-await (no Python API)",
-            Untranslatable::AwaitFail => "prelude await-fail (no Python API)",
+            Untranslatable::AwaitFail => "prelude await-fail under the scheduler (no Python API)",
             Untranslatable::PreludeShape => "prelude function as a value or of another shape",
             Untranslatable::Native => "native handler",
             Untranslatable::FinallyYieldsOnEscape => "finally that yields around a transfer/pass in a nested function",
@@ -147,6 +144,8 @@ const RESERVED: &[&str] = &[
     "CachePut",
     "CacheExists",
     "CacheDelete",
+    "AwaitEff",
+    "NowEff",
     "True",
     "False",
     "None",
@@ -197,6 +196,9 @@ struct Tr {
     any_deferred: bool,
     /// Write the checked continuation forms (`c_resume`…).
     checked: bool,
+    /// Per enclosing `run-scheduled` (false) / `run-await` (true) argument:
+    /// where `await` and `now` go.
+    awaiting: Vec<bool>,
 }
 
 type R<T> = Result<T, Untranslatable>;
@@ -315,6 +317,7 @@ fn translate_with(p: &Program, prelude: bool) -> R<String> {
         deferring: Vec::new(),
         any_deferred: false,
         checked: false,
+        awaiting: Vec::new(),
     };
     if prelude {
         for n in prelude_names() {
@@ -539,7 +542,9 @@ fn looks_at(x: &str, body: &Expr) -> bool {
 fn api_outside_scheduler(e: &Expr, inside: bool) -> bool {
     kont_spec::deep::grow(|| match &e.kind {
         ExprKind::Call { func, args } => match &func.kind {
-            ExprKind::Var(x) if x == "run-scheduled" => args.iter().any(|a| api_outside_scheduler(a, true)),
+            ExprKind::Var(x) if x == "run-scheduled" || x == "run-await" => {
+                args.iter().any(|a| api_outside_scheduler(a, true))
+            }
             ExprKind::Var(x) if x.starts_with("cache-") || x == "with-cache" => {
                 args.iter().any(|a| api_outside_scheduler(a, inside))
             }
@@ -931,6 +936,12 @@ impl Tr {
         })
     }
 
+    /// Whether `await`/`now` here go to `run-await`'s handler (the innermost
+    /// enclosing `run-await`/`run-scheduled` argument is `run-await`'s).
+    fn under_run_await(&self) -> bool {
+        self.awaiting.last() == Some(&true)
+    }
+
     /// The prelude function `func` names, when it is one (not shadowed).
     fn api_name(&self, func: &Expr) -> Option<String> {
         match &func.kind {
@@ -963,20 +974,39 @@ impl Tr {
             ("new-semaphore", 1) => ("CreateSemaphore(arg({}))", args.iter().collect()),
             ("acquire", 1) => ("AcquireSemaphore(arg({}))", args.iter().collect()),
             ("release", 1) => ("ReleaseSemaphore(arg({}))", args.iter().collect()),
+            ("await", 2) if self.under_run_await() => {
+                ("unwrap((yield AwaitEff(KList(({}, True, {})))))", args.iter().collect())
+            }
+            ("await-fail", 2) if self.under_run_await() => {
+                ("unwrap((yield AwaitEff(KList(({}, False, {})))))", args.iter().collect())
+            }
+            ("now", 0) if self.under_run_await() => ("unwrap((yield NowEff(None)))", Vec::new()),
             ("await", 2) => ("Delay(arg({}), arg({}))", args.iter().collect()),
             ("now", 0) => ("Now()", Vec::new()),
+            ("run-await", 1) => ("run_await({})", args.iter().collect()),
             // The prelude's cache, as the runtime's Python handler of the same clauses.
             ("with-cache", 1) => ("with_cache({})", args.iter().collect()),
             ("cache-get", 1) => ("unwrap((yield CacheGet({})))", args.iter().collect()),
             ("cache-exists", 1) => ("unwrap((yield CacheExists({})))", args.iter().collect()),
             ("cache-delete", 1) => ("unwrap((yield CacheDelete({})))", args.iter().collect()),
             ("cache-put", 2) => ("unwrap((yield CachePut(KList(({}, {})))))", args.iter().collect()),
-            ("run-await", _) => return Err(Untranslatable::RunAwait),
             ("await-fail", _) => return Err(Untranslatable::AwaitFail),
             (c, _) if c.starts_with("cache-") || c == "with-cache" => return Err(Untranslatable::PreludeShape),
             _ => return Err(Untranslatable::PreludeShape),
         };
-        let vs = self.operands(&ops, b, ctx)?;
+        let mode = match api {
+            "run-scheduled" => Some(false),
+            "run-await" => Some(true),
+            _ => None,
+        };
+        if let Some(m) = mode {
+            self.awaiting.push(m);
+        }
+        let vs = self.operands(&ops, b, ctx);
+        if mode.is_some() {
+            self.awaiting.pop();
+        }
+        let vs = vs?;
         let mut code = String::new();
         let mut vals = vs.iter();
         let mut rest = node;
