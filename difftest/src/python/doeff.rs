@@ -427,10 +427,8 @@ fn clause_ends(trace: &[Event]) -> (bool, bool) {
             Event::Resume { k, .. } | Event::Pass { k, .. } => {
                 used.insert(*k);
             }
-            Event::Threw { dispatch, .. } => {
-                if owned.get(&(*dispatch as u64)).is_some_and(|k| !used.contains(k)) {
-                    raised_owning = true;
-                }
+            Event::Threw { dispatch, .. } if owned.get(&(*dispatch as u64)).is_some_and(|k| !used.contains(k)) => {
+                raised_owning = true;
             }
             _ => {}
         }

@@ -56,6 +56,9 @@ impl DoeffReport {
     }
 }
 
+/// Per unexpected kind and class: the first case's index, the case, its difference.
+type Firsts = BTreeMap<(Unexpected, String), (u64, Case, DoeffDiff)>;
+
 /// Run a doeff campaign to its end.
 pub fn run(config: &DoeffConfig<'_>) -> Result<DoeffReport, String> {
     let start = Instant::now();
@@ -63,7 +66,7 @@ pub fn run(config: &DoeffConfig<'_>) -> Result<DoeffReport, String> {
     let done = AtomicU64::new(0);
     let totals = Mutex::new(DoeffCounts::default());
     // The first case of each unexpected kind and class.
-    let firsts: Mutex<BTreeMap<(Unexpected, String), (u64, Case, DoeffDiff)>> = Mutex::new(BTreeMap::new());
+    let firsts: Mutex<Firsts> = Mutex::new(BTreeMap::new());
     let failed: Mutex<Option<String>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..config.jobs.max(1) {
