@@ -13,6 +13,10 @@
 //! `WithHandler` with the handler's admitted labels as its `effect`
 //! annotation; `try` is Python's `try/except KontError/finally`. The runtime
 //! (`runtime.py`) holds the primitives with kont's exact error messages.
+//! A program for the standard prelude calls its API: those calls become the
+//! Python scheduler's (`scheduled`, `Spawn`, `Wait`…, SPEC.md §14.8), and
+//! `run-await` and the cache, which have no Python API, the runtime's
+//! Python handlers of the prelude's own clauses (`run_await`, `with_cache`).
 
 use std::collections::BTreeSet;
 use std::fmt;
