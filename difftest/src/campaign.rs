@@ -269,7 +269,7 @@ pub fn shrink_case(case: &Case, reference: &dyn Engine, vm: &dyn Engine) -> Prog
 }
 
 /// A short stable hash of a program's text, for regression file names.
-fn short_hash(text: &str) -> String {
+pub fn short_hash(text: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
         h ^= b as u64;

@@ -315,6 +315,119 @@ pub fn run_python(a: Args) -> ExitCode {
     }
 }
 
+/// `kont difftest --engine doeff`: the Python translations on doeff 0.8.0,
+/// each difference from the reference classified (SPEC.md §11).
+pub fn run_doeff(a: Args, venv: &std::path::Path, timeout: f64) -> ExitCode {
+    use kont_difftest::python::{doeff, doeff_campaign as dc};
+    if a.shard.is_some() {
+        eprintln!("kont: --shard splits the vm engine's campaigns only");
+        return ExitCode::from(2);
+    }
+    if !(timeout > 0.0 && timeout.is_finite()) {
+        eprintln!("kont: --doeff-timeout must be a positive number of seconds");
+        return ExitCode::from(2);
+    }
+    eprintln!("doeff: using the virtual environment {} (creating it when missing)", venv.display());
+    let python = match doeff::ensure_venv(venv) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("kont: the doeff engine needs {}: {e}", doeff::DOEFF);
+            return ExitCode::from(2);
+        }
+    };
+    let seed =
+        a.seed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64));
+    let cases = a.cases.unwrap_or(5_000);
+    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    eprintln!("campaign (doeff): {cases} programs, seed {seed}, {jobs} job(s), timeout {timeout}s per program");
+    let bar = ProgressBar::new(cases);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} programs  {per_sec}  eta {eta}").expect("template"),
+    );
+    let tick = |done: u64| bar.set_position(done);
+    let save = if a.save { a.corpus.join("doeff") } else { PathBuf::from("target/doeff-found") };
+    let config = dc::DoeffConfig {
+        cases,
+        seed,
+        jobs,
+        python,
+        timeout: std::time::Duration::from_secs_f64(timeout),
+        save,
+        shrink_budget: 400,
+        progress: Some(&tick),
+    };
+    let r = match dc::run(&config) {
+        Ok(r) => r,
+        Err(e) => {
+            bar.finish_and_clear();
+            eprintln!("kont: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    bar.finish_and_clear();
+    let c = &r.counts;
+    let list = |m: Vec<(String, u64)>| {
+        if m.is_empty() {
+            "none".to_string()
+        } else {
+            m.into_iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+        }
+    };
+    eprintln!(
+        "campaign (doeff): {} programs in {:.1}s ({:.1} programs/s): {} ran on doeff ({} agree, {} expected differences, {} unexpected), {} not run, {} not compared (reference exhausted or no first value)",
+        c.run,
+        r.elapsed.as_secs_f64(),
+        r.programs_per_second(),
+        c.ran(),
+        c.agree,
+        c.expected.values().sum::<u64>(),
+        c.unexpected.values().sum::<u64>(),
+        c.skipped.values().sum::<u64>(),
+        c.discarded
+    );
+    eprintln!(
+        "expected, by SPEC.md §11 item: {}",
+        list(c.expected.iter().map(|(k, v)| (k.name().to_string(), *v)).collect())
+    );
+    eprintln!("unexpected, by kind: {}", list(c.unexpected.iter().map(|(k, v)| (k.name().to_string(), *v)).collect()));
+    eprintln!("not run on doeff, by reason: {}", list(c.skipped.iter().map(|(k, v)| (k.name(), *v)).collect()));
+    for f in &r.found {
+        eprintln!("\nUNEXPECTED ({}) first at case {}: {}", f.kind.name(), f.index, f.diff.first);
+        if !f.diff.class.is_empty() {
+            eprintln!("class: {}", f.diff.class);
+        }
+        eprintln!(
+            "shrunk program ({} nodes, from {}):\n{}",
+            f.shrunk.size(),
+            f.original.size(),
+            print_program(&f.shrunk)
+        );
+        match &f.saved {
+            Ok(p) => eprintln!("reproducer: {}", p.display()),
+            Err(e) => eprintln!("could not save: {e}"),
+        }
+    }
+    if a.json {
+        let j = serde_json::json!({
+            "engine": "doeff",
+            "seed": r.seed,
+            "cases": c.run,
+            "ran": c.ran(),
+            "agree": c.agree,
+            "expected": c.expected.iter().map(|(k, v)| (k.name(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
+            "unexpected": c.unexpected.iter().map(|(k, v)| (k.name(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
+            "not_run": c.skipped.iter().map(|(k, v)| (k.name(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
+            "discarded": c.discarded,
+            "seconds": r.elapsed.as_secs_f64(),
+            "programs_per_second": r.programs_per_second(),
+            "reproducers": r.found.iter().filter_map(|f| f.saved.as_ref().ok().map(|p| p.display().to_string())).collect::<Vec<_>>(),
+        });
+        println!("{j}");
+    }
+    // Differences from doeff are findings, not failures of the tool.
+    ExitCode::SUCCESS
+}
+
 fn untranslated(c: &kont_difftest::python::campaign::PyCounts) -> String {
     if c.untranslated.is_empty() {
         return "none".to_string();

@@ -87,10 +87,18 @@ enum Command {
         /// Corpus directory checked first.
         #[arg(long, default_value = "corpus")]
         corpus: PathBuf,
-        /// `vm` (the VM and vm-prelude against the reference) or `python`
-        /// (programs translated to Python on kont's Python package, SPEC.md §14).
+        /// `vm` (the VM and vm-prelude against the reference), `python`
+        /// (programs translated to Python on kont's Python package, SPEC.md §14)
+        /// or `doeff` (the same Python programs on doeff 0.8.0).
         #[arg(long, default_value = "vm")]
         engine: String,
+        /// `--engine doeff`: the virtual environment with doeff 0.8.0 (created
+        /// with `pip install doeff==0.8.0` when missing).
+        #[arg(long, default_value = "target/doeff-venv")]
+        doeff_venv: PathBuf,
+        /// `--engine doeff`: seconds one program may run before it counts as a hang.
+        #[arg(long, default_value_t = 10.0)]
+        doeff_timeout: f64,
     },
     /// Add up the `--json` summaries of shards of one campaign (files holding
     /// `kont difftest --shard I/N --json` output); prints the sum as JSON.
@@ -114,13 +122,27 @@ fn main() -> ExitCode {
             run(file, &engine, trace, traceback, json, Limits { fuel, depth }, prelude.as_deref())
         }
         Command::Check { paths, engine } => check(&paths, &engine),
-        Command::Difftest { cases, seed, shard, jobs, save, keep_going, json, no_corpus, corpus, engine } => {
+        Command::Difftest {
+            cases,
+            seed,
+            shard,
+            jobs,
+            save,
+            keep_going,
+            json,
+            no_corpus,
+            corpus,
+            engine,
+            doeff_venv,
+            doeff_timeout,
+        } => {
             let args = difftest::Args { cases, seed, shard, jobs, save, keep_going, json, no_corpus, corpus };
             match engine.as_str() {
                 "vm" => difftest::run(args),
                 "python" => difftest::run_python(args),
+                "doeff" => difftest::run_doeff(args, &doeff_venv, doeff_timeout),
                 other => {
-                    eprintln!("kont: unknown difftest engine `{other}` (choose from: vm, python)");
+                    eprintln!("kont: unknown difftest engine `{other}` (choose from: vm, python, doeff)");
                     ExitCode::from(2)
                 }
             }

@@ -104,3 +104,79 @@ fn untranslatable_programs_say_why() {
     let ok = p("(with-handler ((A (x k) (try (transfer k 1) (finally (emit 3))))) (perform A 0))");
     assert!(translate(&ok).is_ok());
 }
+
+#[test]
+fn the_corpus_prelude_cases_round_trip_through_the_python_scheduler() {
+    let Some(mut w) = worker() else { return };
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus/prelude");
+    let rt = corpus_round_trip(&dir, &mut w).expect("the corpus loads");
+    assert!(rt.failures.is_empty(), "prelude cases where Python disagrees:\n{}", rt.failures.join("\n"));
+    // The scheduler's cases (spawn, wait, gather, race, cancel, promises,
+    // semaphores, virtual time) translate; the cache's and run-await's do not.
+    let c = &rt.counts;
+    assert!(c.values + c.errors >= 60, "only {} prelude cases agree of {}: {:?}", c.values + c.errors, rt.cases, c);
+}
+
+#[test]
+fn generated_concurrency_programs_agree_through_the_python_scheduler() {
+    use kont_difftest::gen::{case_with, Features, Rng};
+    let Some(mut w) = worker() else { return };
+    let mut counts = PyCounts::default();
+    let mut i = 0u64;
+    while counts.values + counts.errors < 40 {
+        assert!(i < 2_000, "too few concurrency programs translate: {counts:?}");
+        let mut rng = Rng::new(0x5c4e_d000 + i);
+        let mut f = Features::swarm(&mut rng);
+        f.concurrency = true;
+        let case = case_with(&mut rng, f);
+        assert!(case.prelude);
+        let v = check(&case, &mut w);
+        if let PyVerdict::Mismatch(m) = &v {
+            panic!("concurrency case {i}: {}\n{}", m.first, m.translation);
+        }
+        counts.count(&v);
+        i += 1;
+    }
+}
+
+#[test]
+fn prelude_calls_translate_to_the_python_scheduler() {
+    use kont_difftest::python::translate::translate_prelude;
+    let p = |s: &str| parse_program(s).unwrap().0;
+    let t = translate_prelude(&p(
+        "(run-scheduled (fn (_) (let ((t (spawn-at (fn (_) (await 2 5)) 20)) (p (new-promise))) (complete p 1) (+ (nth (gather (list t p)) 0) (race (list p))))))",
+    ))
+    .expect("translates");
+    for node in [
+        "scheduled(task(",
+        "Spawn(task(",
+        "priority=arg(20)",
+        "Delay(arg(2), arg(5))",
+        "CreatePromise()",
+        "CompletePromise(",
+        "Gather(arg(",
+        "Race(arg(",
+    ] {
+        assert!(t.contains(node), "{node} missing from:\n{t}");
+    }
+    let reason = |s: &str| translate_prelude(&p(s)).err();
+    // run-await is the runtime's Python handler of the same clauses.
+    let t = translate_prelude(&p("(run-await (fn (_) (+ (await 1 2) (now))))")).expect("translates");
+    assert!(
+        t.contains("run_await(") && t.contains("AwaitEff(KList((1, True, 2)))") && t.contains("NowEff(None)"),
+        "{t}"
+    );
+    // The prelude's cache is the runtime's Python handler of the same clauses.
+    assert!(translate_prelude(&p("(with-cache (fn (_) (do (cache-put 1 2) (cache-get 1))))")).is_ok());
+    assert_eq!(reason("(run-scheduled (fn (_) (await-fail 1 (error \"e\" 1))))"), Some(Untranslatable::AwaitFail));
+    assert_eq!(reason("(run-scheduled (fn (_) (gather (cons 1 (list)))))"), Some(Untranslatable::PreludeShape));
+    assert_eq!(reason("(run-scheduled (fn (_) (let ((f spawn)) 1)))"), Some(Untranslatable::PreludeShape));
+    // An observer in a task that looks at the effect would see the prelude's as text…
+    assert_eq!(
+        reason("(run-scheduled (fn (_) (with-observe (fn (e) (emit (effect-label e))) (wait (spawn (fn (_) 1))))))"),
+        Some(Untranslatable::PreludeEffectsToPython)
+    );
+    // … one that does not look is translated.
+    assert_eq!(reason("(run-scheduled (fn (_) (with-observe (fn (e) unit) (wait (spawn (fn (_) 1))))))"), None);
+    assert_eq!(reason("(try (now) (catch e 0))"), Some(Untranslatable::PreludeEffectsToPython));
+}

@@ -14,7 +14,7 @@
 
 use kont_spec::{Engine, Event, Limits, Outcome, RunOptions, RunResult, ValueView};
 
-use super::translate::{translate, Untranslatable};
+use super::translate::{translate, translate_prelude, unwraps_prelude, Untranslatable, PRELUDE_LABELS};
 use super::worker::{PyRun, Reply, Worker};
 use crate::gen::Case;
 
@@ -58,20 +58,17 @@ pub struct PyMismatch {
 
 /// The translations of a case's program and of its first run.
 pub fn translate_case(case: &Case) -> Result<(String, Option<String>), Untranslatable> {
-    if case.prelude {
-        return Err(Untranslatable::Prelude);
-    }
-    let code = translate(&case.program)?;
+    let code = if case.prelude { translate_prelude(&case.program)? } else { translate(&case.program)? };
     let before = case.before.as_ref().map(translate).transpose()?;
     Ok((code, before))
 }
 
 /// Run the reference on a case (`None`: the first run gave no value).
-fn reference(case: &Case) -> Option<RunResult> {
+pub fn reference_run(case: &Case) -> Option<RunResult> {
     let r = &kont_reference::Reference;
     let options = RunOptions { trace: true };
     match &case.before {
-        None => Some(r.run(&case.program, case.limits, options)),
+        None => Some(r.run(&case.runnable(), case.limits, options)),
         Some(first) => r.run_after(first, &case.program, case.limits, options),
     }
 }
@@ -82,7 +79,7 @@ pub fn check(case: &Case, worker: &mut Worker) -> PyVerdict {
         Ok(t) => t,
         Err(u) => return PyVerdict::Untranslatable(u),
     };
-    let Some(r) = reference(case) else { return PyVerdict::Discard(PyDiscard::NoPrevious) };
+    let Some(r) = reference_run(case) else { return PyVerdict::Discard(PyDiscard::NoPrevious) };
     if matches!(r.outcome, Outcome::Exhausted { .. }) {
         return PyVerdict::Discard(PyDiscard::Exhausted);
     }
@@ -100,7 +97,7 @@ pub fn check(case: &Case, worker: &mut Worker) -> PyVerdict {
         Reply::NoPrevious => return mismatch("python: the first run returned no value".into(), Err("no run".into())),
         Reply::Crash(c) => return mismatch(format!("python crashed: {}", last_line(&c)), Err(c)),
     };
-    match difference(&r, &py) {
+    match difference(&r, &py, case.prelude || unwraps_prelude(&case.program)) {
         Ok(()) => PyVerdict::Agree {
             class: if matches!(r.outcome, Outcome::Value { .. }) { PyClass::Value } else { PyClass::Error },
         },
@@ -112,8 +109,18 @@ fn last_line(s: &str) -> &str {
     s.trim_end().lines().last().unwrap_or("")
 }
 
+/// The standard prelude's mark tags: the VM's events on the Python side.
+const PRELUDE_MARKS: &[&str] = &["run", "join", "task-end", "cancel", "spawn"];
+
 /// The comparable projection of a reference run: outcome, output, marks, events.
 pub fn project_reference(r: &RunResult) -> (String, Vec<String>, Vec<String>, Vec<String>) {
+    project_reference_with(r, false)
+}
+
+/// The same for a program with the standard prelude (`prelude`): the
+/// prelude's effects are kont effects, and its marks are trace events of
+/// the VM's native scheduler (the translation's own marks are kept aside).
+pub fn project_reference_with(r: &RunResult, prelude: bool) -> (String, Vec<String>, Vec<String>, Vec<String>) {
     let outcome = match &r.outcome {
         Outcome::Value { value } => format!("value {value}"),
         Outcome::Error { error, .. } => format!("error {error}"),
@@ -125,8 +132,9 @@ pub fn project_reference(r: &RunResult) -> (String, Vec<String>, Vec<String>, Ve
     for e in &r.trace {
         match e {
             Event::Raise { .. } | Event::Catch { .. } => {}
+            Event::Mark { tag, .. } if prelude && PRELUDE_MARKS.contains(&tag.as_str()) => events.push(e.to_string()),
             Event::Mark { .. } => marks.push(e.to_string()),
-            other => events.push(py_event(other).to_string()),
+            other => events.push(py_event(other, prelude).to_string()),
         }
     }
     (outcome, output, marks, events)
@@ -147,10 +155,19 @@ pub fn project_python(p: &PyRun) -> (String, Vec<String>, Vec<String>, Vec<Strin
     (outcome, p.output.clone(), p.marks.clone(), events)
 }
 
-/// `Ok(())` when the runs agree, else the first difference.
-pub fn difference(r: &RunResult, p: &PyRun) -> Result<(), String> {
-    let (ro, rout, rmarks, rev) = project_reference(r);
-    let (po, pout, pmarks, pev) = project_python(p);
+/// `Ok(())` when the runs agree, else the first difference. With the
+/// standard prelude (`prelude`), values cross between Python and the
+/// prelude's kont code (a task's value, a promise's, an await's: §14.8), so
+/// the events are compared without the host-value wrappers (`#<…>`,
+/// `#<v=…>`) on either side: the translation's values are kont's values
+/// shown by their `repr`, which is kont's syntax.
+pub fn difference(r: &RunResult, p: &PyRun, prelude: bool) -> Result<(), String> {
+    let (ro, rout, rmarks, mut rev) = project_reference_with(r, prelude);
+    let (po, pout, pmarks, mut pev) = project_python(p);
+    if prelude {
+        rev = rev.iter().map(|e| kont_handles(&strip_host(e))).collect();
+        pev = pev.iter().map(|e| kont_handles(&strip_host(e))).collect();
+    }
     match first_difference(&ro, &rout, &rmarks, &rev, &po, &pout, &pmarks, &pev) {
         None => Ok(()),
         Some(first) => Err(first),
@@ -180,6 +197,100 @@ fn first_difference(
         .or_else(|| list("mark", rmarks, pmarks))
 }
 
+/// Python's reprs of the prelude's values as kont shows them: a handle
+/// (`Task(1)`) is the kont list `(list "task" 1)`, an empty Python list `(list)`.
+fn kont_handles(e: &str) -> String {
+    let mut out = e.replace("[]", "(list)");
+    for (py, kont) in [("Task(", "task"), ("Promise(", "promise"), ("Semaphore(", "semaphore")] {
+        while let Some(i) = out.find(py) {
+            let digits = out[i + py.len()..].find(|c: char| !c.is_ascii_digit()).map(|n| i + py.len() + n);
+            match digits {
+                Some(j) if j > i + py.len() && out[j..].starts_with(')') => {
+                    let id = out[i + py.len()..j].to_string();
+                    out.replace_range(i..=j, &format!("(list \"{kont}\" {id})"));
+                }
+                _ => break,
+            }
+        }
+    }
+    out
+}
+
+/// `e` without host-value wrappers: `#<x>` and `#<v=x>` become `x` (a `>`
+/// closes the innermost wrapper outside quotes and parentheses).
+pub fn strip_host(e: &str) -> String {
+    let mut out = String::with_capacity(e.len());
+    // Per open wrapper: the parenthesis depth at its opening.
+    let mut open: Vec<i32> = Vec::new();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut chars = e.chars().peekable();
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            if c == '\\' {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            } else if c == q {
+                quote = None;
+                out.push('"');
+            } else {
+                out.push(c);
+            }
+            continue;
+        }
+        match c {
+            '#' if chars.peek() == Some(&'<') => {
+                chars.next();
+                let rest: String = chars.clone().take(2).collect();
+                if rest == "v=" {
+                    chars.next();
+                    chars.next();
+                }
+                // Python's reprs of unit and the booleans, as kont shows them.
+                let word: String = chars.clone().take(6).collect();
+                let mut constant = false;
+                for (py, kont) in [("None>", "unit"), ("True>", "true"), ("False>", "false")] {
+                    if word.starts_with(py) {
+                        out.push_str(kont);
+                        for _ in 0..py.len() {
+                            chars.next();
+                        }
+                        constant = true;
+                        break;
+                    }
+                }
+                if !constant {
+                    open.push(depth);
+                }
+            }
+            '>' if open.last() == Some(&depth) => {
+                open.pop();
+            }
+            // A Python str's repr inside a wrapper is shown with kont's quotes.
+            '\'' if !open.is_empty() => {
+                quote = Some(c);
+                out.push('"');
+            }
+            '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            '(' => {
+                depth += 1;
+                out.push(c);
+            }
+            ')' => {
+                depth -= 1;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// `K(k3, used)` as `K(k3)`: a continuation's repr inside an effect's fields says whether it is used.
 fn unused_k(e: &str) -> String {
     let mut out = String::with_capacity(e.len());
@@ -200,9 +311,14 @@ fn unused_k(e: &str) -> String {
 }
 
 /// A reference event with its values shown as the translation's Python values are.
-fn py_event(e: &Event) -> Event {
+fn py_event(e: &Event, prelude: bool) -> Event {
     let mut e = e.clone();
+    let kont_effect = |v: &ValueView| {
+        prelude && matches!(v, ValueView::Effect { label, .. } if PRELUDE_LABELS.contains(&label.as_str()))
+    };
     match &mut e {
+        Event::Perform { effect: v, .. } | Event::Intercept { effect: v, .. } | Event::Pass { effect: v, .. }
+            if kont_effect(v) => {}
         Event::Perform { effect: v, .. }
         | Event::Intercept { effect: v, .. }
         | Event::Pass { effect: v, .. }

@@ -6,8 +6,20 @@ import sys
 import kont
 from kont import (EffectBase, KontError, K, NewCont, Pass, Program, Resume, ResumeThrow,
                   Transfer, TransferThrow, WithHandler, WithIntercept, WithObserve)
+# The standard prelude's API (SPEC.md section 14.8).
+from kont import (scheduled, Spawn, Wait, Gather, Race, Cancel, YieldTask, CreatePromise,
+                  CompletePromise, FailPromise, CreateSemaphore, AcquireSemaphore,
+                  ReleaseSemaphore, Delay, Now, Handle)
 
 _MIN, _MAX = -(1 << 63), (1 << 63) - 1
+# A continuation's canonical id, whether it is live, a continuation node's k
+# (another engine's `kont` module, the doeff engine's, supplies its own).
+_k_id = getattr(kont, "k_id", lambda k: k.id)
+_k_live = getattr(kont, "k_live", lambda k: k.live)
+_node_k = getattr(kont, "node_k", lambda node: node.k)
+_node_value = getattr(kont, "node_value", lambda node: node.value)
+# What a kont `catch` catches: kont's errors (the doeff engine adds doeff's UnhandledEffect).
+Caught = getattr(kont, "CAUGHT", KontError)
 
 
 class _State:
@@ -52,20 +64,26 @@ def show(v):
         return str(v)
     if t is str:
         return _quote(v)
-    if t is KList:
+    if t is KList or t is list:  # a list: the translation's, or a kont list the VM gave Python
         return "(list" + "".join(" " + show(x) for x in v) + ")"
     if t is KFn:
         return "#fn" if v.name is None else "#fn:" + v.name
     if t is K:
-        return "#k%d" % v.id
+        i = _k_id(v)
+        return "#k" if i is None else "#k%d" % i
     if t is Cell:
         return "#cell%d" % v.n
-    if isinstance(v, KontError):
+    if isinstance(v, Caught):
         return "(error %s %s)" % (_quote(v.tag), show(v.payload))
     if isinstance(v, Eff):
         return "(effect %s %s)" % (type(v).__name__, show(v.v))
+    if t is Handle:  # the kont list (list "task" n), as the prelude makes it
+        return "(list %s %d)" % (_quote(v.kind), v.id)
     if isinstance(v, BaseException):
         return "(error %s %s)" % (_quote(type(v).__qualname__), _quote(str(v)))
+    shown = getattr(v, "kont_shown", None)  # a value another engine knows only as text
+    if type(shown) is str:
+        return shown
     return "#<%r>" % (v,)
 
 
@@ -141,7 +159,7 @@ def type_name(v):
         return "int"
     if t is str:
         return "str"
-    if t is KList:
+    if t is KList or t is Handle:
         return "list"
     if t is KFn:
         return "fn"
@@ -149,7 +167,7 @@ def type_name(v):
         return "cont"
     if t is Cell:
         return "cell"
-    if isinstance(v, KontError):
+    if isinstance(v, Caught):
         return "error"
     if isinstance(v, EffectBase):
         return "effect"
@@ -209,6 +227,10 @@ class _FnCompare(Exception):
 
 
 def _eq(a, b):
+    if type(a) is Handle:
+        a = KList((a.kind, a.id))
+    if type(b) is Handle:
+        b = KList((b.kind, b.id))
     ta, tb = type_name(a), type_name(b)
     if ta == "fn" or tb == "fn":
         raise _FnCompare()
@@ -222,7 +244,7 @@ def _eq(a, b):
                 return False
         return True
     if ta == "cont":
-        return a.id == b.id
+        return a is b or (_k_id(a) is not None and _k_id(a) == _k_id(b))
     if ta == "cell":
         return a.n == b.n
     if ta == "error":
@@ -401,13 +423,13 @@ def p_error(tag, payload):
 
 
 def p_error_tag(e):
-    if not isinstance(e, KontError):
+    if not isinstance(e, Caught):
         _bad("error-tag", 1, "error", e)
     return e.tag
 
 
 def p_error_payload(e):
-    if not isinstance(e, KontError):
+    if not isinstance(e, Caught):
         _bad("error-payload", 1, "error", e)
     return e.payload
 
@@ -443,7 +465,7 @@ def p_is_live(k):
     # carried over from an earlier run are the foreign ones (K-Stale).
     if any(k is f for f in ST.foreign):
         raise KErr("stale", k)
-    return k.live
+    return _k_live(k)
 
 
 def truth(c):
@@ -455,7 +477,7 @@ def truth(c):
 
 def kraise(e):
     """`raise` (X-Raise, X-NotError)."""
-    if not isinstance(e, KontError):
+    if not isinstance(e, Caught):
         raise KErr("type-error", "raise: expected an error value, got %s" % type_name(e))
     raise e
 
@@ -544,6 +566,143 @@ def new_cont(f, *k):
     return NewCont(f, envelope=k[0])
 
 
+def _task_body(f):
+    return (yield call(f, None))
+
+
+def task(f):
+    """A task's program: kont function `f` called with unit (its errors fail the task)."""
+    return Program(_task_body, (f,))
+
+
+def arg(v):
+    """A prelude call's argument: a kont list is passed as a Python list (a kont list for the prelude)."""
+    if type(v) is KList:
+        return [arg(x) for x in v]
+    return v
+
+
+def api(v):
+    """A prelude call's answer as a kont value: a list (gather's) is a KList."""
+    if type(v) is list or type(v) is tuple:
+        return KList(api(x) for x in v)
+    return v
+
+
+# ---- the prelude's cache (std.kont's `with-cache`), clause for clause ----
+
+class CacheGet(Eff):
+    pass
+
+
+class CachePut(Eff):
+    pass
+
+
+class CacheExists(Eff):
+    pass
+
+
+class CacheDelete(Eff):
+    pass
+
+
+def _data(v):
+    """The prelude's `data?`: no function anywhere in it."""
+    t = type_name(v)
+    if t == "fn":
+        return False
+    if t == "list":
+        return all(_data(x) for x in v)
+    if t == "error":
+        return _data(v.payload)
+    if t == "effect":
+        return _data(v.v)
+    return True
+
+
+def _cache_find(entries, key):
+    for e in entries:
+        if p_eq(e[0], key):
+            return KList((True, e[1]))
+    return KList((False,))
+
+
+def _refuse(k, tag, x):
+    return Transfer(k, KList((False, KErr(tag, x))))
+
+
+def with_cache(f):
+    """`(with-cache f)`: a handler named "cache" around `(f unit)`; its store is a cell."""
+    store = p_new_cell(KList(()))
+
+    def cache(eff: CacheGet | CachePut | CacheExists | CacheDelete, k):
+        t = type(eff)
+        if t is CachePut:
+            kv = eff.v
+            if not (type_name(kv) == "list" and len(kv) == 2 and _data(kv[0])):
+                return (yield _refuse(k, "bad-payload", kv))
+            entries = KList(e for e in p_get(store) if not p_eq(e[0], kv[0]))
+            p_set(store, KList(tuple(entries) + (kv,)))
+            return (yield Transfer(k, KList((True, None))))
+        key = eff.v
+        if not _data(key):
+            return (yield _refuse(k, "bad-key", key))
+        if t is CacheGet:
+            found = _cache_find(p_get(store), key)
+            if found[0]:
+                return (yield Transfer(k, KList((True, found[1]))))
+            return (yield _refuse(k, "cache-miss", key))
+        if t is CacheExists:
+            return (yield Transfer(k, KList((True, _cache_find(p_get(store), key)[0]))))
+        p_set(store, KList(e for e in p_get(store) if not p_eq(e[0], key)))
+        return (yield Transfer(k, KList((True, None))))
+
+    cache.__qualname__ = "cache"
+    return WithHandler(cache, task(f))
+
+
+# ---- the prelude's standalone virtual-time await (std.kont's `run-await`) ----
+
+AwaitEff = type("Await", (Eff,), {})
+NowEff = type("Now", (Eff,), {})
+
+
+def _int_between(x, lo, hi):
+    return type(x) is int and lo <= x <= hi
+
+
+def _outcome(o):
+    if not (type_name(o) == "list" and len(o) == 2 and type(o[0]) is bool):
+        return False
+    return o[0] or type_name(o[1]) == "error"
+
+
+def run_await(f):
+    """`(run-await f)`: a handler named "await" (a clock cell) around `(f unit)`."""
+    clock = p_new_cell(0)
+
+    def await_(eff: AwaitEff | NowEff, k):
+        if type(eff) is NowEff:
+            return (yield Transfer(k, KList((True, p_get(clock)))))
+        op = eff.v
+        valid = type_name(op) == "list" and len(op) == 3 and _int_between(op[0], 0, 10**12) and _outcome(KList(op[1:]))
+        if not valid:
+            return (yield _refuse(k, "bad-payload", op))
+        if not op[0] <= 4000000000000000000 - p_get(clock):
+            return (yield _refuse(k, "clock-overflow", op))
+        p_set(clock, p_get(clock) + op[0])
+        return (yield Transfer(k, KList(op[1:])))
+
+    await_.__qualname__ = "await"
+    return WithHandler(await_, task(f))
+
+
+def unwrap(a):
+    """The prelude's `unwrap`: an answer (list true v) is v; (list false e) raises e."""
+    return p_nth(a, 1) if truth(p_head(a)) else kraise(p_nth(a, 1))
+
+
 class Escape(Exception):
     """A transfer or pass on its way out of the function, through `finally`s
     that may perform (a generator cannot yield while being closed)."""
@@ -584,18 +743,18 @@ def escape(node, form):
     """The checks of a transfer or pass (K-NotCont, K-Stale, K-OneShot,
     X-NotError, D-NotEffect) at its site; `k` is consumed from here on; the
     function's `except Escape` yields `node` after the cleanups ran."""
-    k = node.k
+    k = _node_k(node)
     if type(k) is not K:
         raise KErr("not-a-continuation", k)
     if any(k is f for f in ST.foreign):
         raise KErr("stale", k)
-    if not k.live or _consumed(k):
+    if not _k_live(k) or _consumed(k):
         raise KErr("one-shot", k)
     if form == "pass":
         if not isinstance(node.effect, EffectBase):
             raise KErr("type-error", "pass: expected an effect, got %s" % type_name(node.effect))
-    elif form != "transfer" and not isinstance(node.value, KontError):
-        raise KErr("type-error", "%s: expected an error value, got %s" % (form, type_name(node.value)))
+    elif form != "transfer" and not isinstance(_node_value(node), Caught):
+        raise KErr("type-error", "%s: expected an error value, got %s" % (form, type_name(_node_value(node))))
     ST.consumed.append(k)
     return node
 

@@ -13,6 +13,10 @@
 //! `WithHandler` with the handler's admitted labels as its `effect`
 //! annotation; `try` is Python's `try/except KontError/finally`. The runtime
 //! (`runtime.py`) holds the primitives with kont's exact error messages.
+//! A program for the standard prelude calls its API: those calls become the
+//! Python scheduler's (`scheduled`, `Spawn`, `Wait`…, SPEC.md §14.8), and
+//! `run-await` and the cache, which have no Python API, the runtime's
+//! Python handlers of the prelude's own clauses (`run_await`, `with_cache`).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -23,8 +27,13 @@ use kont_spec::Program;
 /// Why a program is not translated. Counted by the campaign.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Untranslatable {
-    /// It runs with the standard prelude (the Python scheduler does not exist yet).
-    Prelude,
+    /// `await-fail` under the scheduler: `Delay` only completes; a failing
+    /// virtual await has no Python API.
+    AwaitFail,
+    /// A prelude function used as a value, called with other arguments than
+    /// its Python API takes (a list literal for `gather`/`race`), or one of
+    /// the prelude's internal functions.
+    PreludeShape,
     /// A `:native` handler (only the prelude's handlers have one).
     Native,
     /// A `finally` that performs, calls or resumes (its Python block yields)
@@ -46,28 +55,38 @@ pub enum Untranslatable {
     Inputs,
     /// Nesting too deep for Python's parser.
     TooDeep,
+    /// A program for the standard prelude where the prelude's kont effects
+    /// reach Python code: an observer, interceptor or `else` clause without
+    /// a label filter inside a task, or a scheduler call outside
+    /// `run-scheduled` (its `unhandled` error carries the effect). The
+    /// Python package passes a kont effect to Python as the text `"<kont effect>"`.
+    PreludeEffectsToPython,
 }
 
 impl Untranslatable {
     pub const ALL: &'static [Untranslatable] = &[
-        Untranslatable::Prelude,
+        Untranslatable::AwaitFail,
+        Untranslatable::PreludeShape,
         Untranslatable::Native,
         Untranslatable::FinallyYieldsOnEscape,
         Untranslatable::FinallyYieldsOnCall,
         Untranslatable::PassEffectUnknown,
         Untranslatable::Inputs,
         Untranslatable::TooDeep,
+        Untranslatable::PreludeEffectsToPython,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
-            Untranslatable::Prelude => "standard prelude (scheduler)",
+            Untranslatable::AwaitFail => "prelude await-fail under the scheduler (no Python API)",
+            Untranslatable::PreludeShape => "prelude function as a value or of another shape",
             Untranslatable::Native => "native handler",
             Untranslatable::FinallyYieldsOnEscape => "finally that yields around a transfer/pass in a nested function",
             Untranslatable::FinallyYieldsOnCall => "finally that yields around a call, with transfers/passes elsewhere",
             Untranslatable::PassEffectUnknown => "pass without effect outside a known clause",
             Untranslatable::Inputs => "program inputs",
             Untranslatable::TooDeep => "too deep for Python's parser",
+            Untranslatable::PreludeEffectsToPython => "the prelude's kont effects reach Python code (unfiltered observer/else clause in a task, call outside run-scheduled)",
         }
     }
 }
@@ -109,6 +128,28 @@ const RESERVED: &[&str] = &[
     "KErr",
     "Eff",
     "ST",
+    "Handle",
+    "Spawn",
+    "Wait",
+    "Gather",
+    "Race",
+    "Cancel",
+    "YieldTask",
+    "CreatePromise",
+    "CompletePromise",
+    "FailPromise",
+    "CreateSemaphore",
+    "AcquireSemaphore",
+    "ReleaseSemaphore",
+    "Delay",
+    "Now",
+    "Caught",
+    "CacheGet",
+    "CachePut",
+    "CacheExists",
+    "CacheDelete",
+    "AwaitEff",
+    "NowEff",
     "True",
     "False",
     "None",
@@ -159,13 +200,84 @@ struct Tr {
     any_deferred: bool,
     /// Write the checked continuation forms (`c_resume`…).
     checked: bool,
+    /// Per enclosing `run-scheduled` (false) / `run-await` (true) argument:
+    /// where `await` and `now` go.
+    awaiting: Vec<bool>,
 }
 
 type R<T> = Result<T, Untranslatable>;
 
+/// The standard prelude's function names (what a prelude program may call).
+fn prelude_names() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let wrapped = crate::gen::with_std(&Program::new(Expr::new(ExprKind::Lit(Lit::Unit))));
+        match &wrapped.body.kind {
+            ExprKind::Letrec { funs, .. } => funs.iter().map(|f| f.name.clone()).collect(),
+            _ => Vec::new(),
+        }
+    })
+}
+
+/// The user program inside `p` when `p` is a program wrapped with the
+/// standard prelude (a corpus case with `(prelude "std")`).
+fn unwrap_prelude(p: &Program) -> Option<Program> {
+    let ExprKind::Letrec { funs, body } = &p.body.kind else { return None };
+    let names = prelude_names();
+    let same = funs.len() == names.len() && funs.iter().zip(names).all(|(f, n)| &f.name == n);
+    same.then(|| Program { body: (**body).clone(), ..p.clone() })
+}
+
+/// Whether `p` is a program wrapped with the standard prelude.
+pub fn unwraps_prelude(p: &Program) -> bool {
+    unwrap_prelude(p).is_some()
+}
+
 /// The Python translation of `p`: a module (to run after [`RUNTIME`]) that
-/// defines `main`, a generator function; its input `prev` is a global.
+/// defines `main`, a generator function; its input `prev` is a global. A
+/// program wrapped with the standard prelude is translated as a program for
+/// it ([`translate_prelude`]).
 pub fn translate(p: &Program) -> R<String> {
+    match unwrap_prelude(p) {
+        Some(user) => translate_with(&user, true),
+        None => translate_with(p, false),
+    }
+}
+
+/// The Python translation of `p`, a program for the standard prelude (its
+/// functions free in `p`): the prelude's API calls become the Python
+/// scheduler's calls (SPEC.md §14.8).
+pub fn translate_prelude(p: &Program) -> R<String> {
+    translate_with(p, true)
+}
+
+/// The standard prelude's effect labels (a program for the prelude that
+/// names one talks to the scheduler directly: not translated).
+pub const PRELUDE_LABELS: &[&str] = &[
+    "Acquire",
+    "Await",
+    "CacheDelete",
+    "CacheExists",
+    "CacheGet",
+    "CachePut",
+    "Cancel",
+    "Gather",
+    "NewPromise",
+    "NewSemaphore",
+    "Now",
+    "Race",
+    "Release",
+    "Settle",
+    "Spawn",
+    "TaskDone",
+    "Wait",
+    "Yield",
+];
+
+/// A prelude function's name in the translator's scope.
+const API: &str = "@api:";
+
+fn translate_with(p: &Program, prelude: bool) -> R<String> {
     if p.inputs.iter().any(|i| i != "prev") {
         return Err(Untranslatable::Inputs);
     }
@@ -173,13 +285,31 @@ pub fn translate(p: &Program) -> R<String> {
         return Err(Untranslatable::TooDeep);
     }
     let mut native = false;
-    p.body.walk(&mut |e| {
-        if let ExprKind::WithHandler(h) = &e.kind {
+    let mut unfiltered = false;
+    let mut prelude_label = false;
+    let is_prelude_label = |l: &Label| PRELUDE_LABELS.contains(&l.0.as_str());
+    p.body.walk(&mut |e| match &e.kind {
+        ExprKind::WithHandler(h) => {
             native |= h.native.is_some();
+            prelude_label |= h.clauses.iter().any(|c| c.label.as_ref().is_some_and(is_prelude_label));
+            prelude_label |= h.only.iter().flatten().any(is_prelude_label);
         }
+        ExprKind::WithIntercept(i) => {
+            prelude_label |= i.only.iter().flatten().any(is_prelude_label);
+        }
+        ExprKind::Perform { label, .. } | ExprKind::MakeEffect { label, .. } => {
+            prelude_label |= is_prelude_label(label)
+        }
+        _ => {}
     });
+    if prelude {
+        unfiltered = unfiltered_in_tasks(&p.body, false) || api_outside_scheduler(&p.body, false);
+    }
     if native {
         return Err(Untranslatable::Native);
+    }
+    if prelude && prelude_label {
+        return Err(Untranslatable::PreludeShape);
     }
     let mut t = Tr {
         fresh: 0,
@@ -191,12 +321,22 @@ pub fn translate(p: &Program) -> R<String> {
         deferring: Vec::new(),
         any_deferred: false,
         checked: false,
+        awaiting: Vec::new(),
     };
+    if prelude {
+        for n in prelude_names() {
+            t.env.push((n.clone(), format!("{API}{n}")));
+        }
+    }
     for i in &p.inputs {
         t.env.push((i.clone(), i.clone()));
     }
     t.nondirect_escape = nondirect_escape(&p.body, false);
     let mut main = t.def("main", &[], &p.body, &Ctx::default())?;
+    // Checked once the program translates otherwise (a run-await, a cache… says so first).
+    if prelude && unfiltered {
+        return Err(Untranslatable::PreludeEffectsToPython);
+    }
     if t.any_deferred {
         // Again, with every continuation use checked against the deferred escapes' continuations.
         t.fresh = 0;
@@ -348,6 +488,82 @@ fn wrap_escape(lines: &mut Vec<String>, skip: usize) {
     lines.push(format!("{pad}    yield _esc"));
 }
 
+/// Whether a handler with an `else` clause or an interceptor/observer, with
+/// no label filter, may run inside a task (in a prelude call's argument, or
+/// in a function, which may be called there): the prelude's effects reach it.
+/// Outside the scheduler only the effects no task handles arrive.
+fn unfiltered_in_tasks(e: &Expr, inside: bool) -> bool {
+    kont_spec::deep::grow(|| match &e.kind {
+        ExprKind::WithHandler(h)
+            if inside
+                && h.only.is_none()
+                && h.clauses.iter().any(|c| c.label.is_none() && looks_at(&c.param, &c.body)) =>
+        {
+            true
+        }
+        // An observer that never looks at the effect it is given is fine.
+        ExprKind::WithIntercept(i)
+            if inside
+                && i.only.is_none()
+                && !(i.kind == InterceptKind::Observe
+                    && matches!(&i.func.kind, ExprKind::Fn(l) if l.params.len() == 1 && !looks_at(&l.params[0], &l.body))) =>
+        {
+            true
+        }
+        ExprKind::Fn(l) => unfiltered_in_tasks(&l.body, true),
+        ExprKind::Letrec { funs, body } => {
+            funs.iter().any(|f| unfiltered_in_tasks(&f.lambda.body, true)) || unfiltered_in_tasks(body, inside)
+        }
+        ExprKind::Call { func, args } => {
+            let name = match &func.kind {
+                ExprKind::Var(x) if prelude_names().contains(x) => x.as_str(),
+                _ => "",
+            };
+            let tasks = matches!(name, "run-scheduled" | "spawn" | "spawn-at");
+            args.iter().any(|a| match &a.kind {
+                // `with-cache`'s body runs where the call is, outside the scheduler.
+                ExprKind::Fn(l) if name == "with-cache" => unfiltered_in_tasks(&l.body, inside),
+                _ => unfiltered_in_tasks(a, inside || tasks),
+            }) || unfiltered_in_tasks(func, inside)
+        }
+        _ => e.children().into_iter().any(|c| unfiltered_in_tasks(c, inside)),
+    })
+}
+
+/// Whether code `body` may look at the effect bound to `x`: it names `x`, or
+/// passes (a `pass` hands the clause's effect on).
+fn looks_at(x: &str, body: &Expr) -> bool {
+    let mut found = false;
+    body.walk(&mut |e| {
+        found |= matches!(&e.kind, ExprKind::Var(y) if y == x) || matches!(e.kind, ExprKind::Pass { .. })
+    });
+    found
+}
+
+/// Whether a scheduler call (`spawn`, `wait`, `await`…) is written outside
+/// every `run-scheduled` argument: its kont effect may go unhandled, and
+/// the `unhandled` error's payload reaches Python as text.
+fn api_outside_scheduler(e: &Expr, inside: bool) -> bool {
+    kont_spec::deep::grow(|| match &e.kind {
+        ExprKind::Call { func, args } => match &func.kind {
+            ExprKind::Var(x) if x == "run-scheduled" || x == "run-await" => {
+                args.iter().any(|a| api_outside_scheduler(a, true))
+            }
+            ExprKind::Var(x) if x.starts_with("cache-") || x == "with-cache" => {
+                args.iter().any(|a| api_outside_scheduler(a, inside))
+            }
+            ExprKind::Var(x) if !inside && prelude_names().contains(x) => true,
+            _ => e.children().into_iter().any(|c| api_outside_scheduler(c, inside)),
+        },
+        _ => e.children().into_iter().any(|c| api_outside_scheduler(c, inside)),
+    })
+}
+
+/// Whether a transfer or pass of `p` may run outside its own clause's body.
+pub fn nondirect_escapes(p: &Program) -> bool {
+    nondirect_escape(&p.body, false)
+}
+
 /// Whether `e` contains something that runs code from elsewhere (a call, a
 /// continuation form, a new continuation).
 fn contains_call(e: &Expr) -> bool {
@@ -457,7 +673,7 @@ impl Tr {
                 b.extend(indent(be));
                 Ok(())
             }
-            ExprKind::Call { func, args } => {
+            ExprKind::Call { func, args } if self.api_name(func).is_none() => {
                 let ops: Vec<&Expr> = std::iter::once(&**func).chain(args.iter()).collect();
                 let vs = self.operands(&ops, b, ctx)?;
                 b.push(format!("return tail_call({})", vs.join(", ")));
@@ -540,7 +756,13 @@ impl Tr {
                 Lit::Int(i) => i.to_string(),
                 Lit::Str(s) => py_str(s),
             }),
-            ExprKind::Var(x) => atom(self.lookup(x)),
+            ExprKind::Var(x) => {
+                let py = self.lookup(x);
+                if py.starts_with(API) {
+                    return Err(Untranslatable::PreludeShape);
+                }
+                atom(py)
+            }
             ExprKind::Let { name, value, body } => {
                 let v = self.expr(value, b, ctx)?;
                 let py = self.name(name);
@@ -604,6 +826,9 @@ impl Tr {
                 v?
             }
             ExprKind::Call { func, args } => {
+                if let Some(api) = self.api_name(func) {
+                    return self.api_call(&api, args, b, ctx);
+                }
                 let ops: Vec<&Expr> = std::iter::once(&**func).chain(args.iter()).collect();
                 let vs = self.operands(&ops, b, ctx)?;
                 self.yielded();
@@ -713,6 +938,95 @@ impl Tr {
                 non_atom(format!("(yield new_cont({}))", vs.join(", ")))
             }
         })
+    }
+
+    /// Whether `await`/`now` here go to `run-await`'s handler (the innermost
+    /// enclosing `run-await`/`run-scheduled` argument is `run-await`'s).
+    fn under_run_await(&self) -> bool {
+        self.awaiting.last() == Some(&true)
+    }
+
+    /// The prelude function `func` names, when it is one (not shadowed).
+    fn api_name(&self, func: &Expr) -> Option<String> {
+        match &func.kind {
+            ExprKind::Var(x) => self.lookup(x).strip_prefix(API).map(str::to_string),
+            _ => None,
+        }
+    }
+
+    /// A call of prelude function `api`: the Python scheduler's call (SPEC.md §14.8).
+    fn api_call(&mut self, api: &str, args: &[Expr], b: &mut Vec<String>, ctx: &Ctx) -> R<Py> {
+        // `gather` and `race` take a list literal: its elements become the call's handles.
+        fn handles(args: &[Expr]) -> R<Vec<&Expr>> {
+            match args {
+                [Expr { kind: ExprKind::Prim { op: Prim::List, args: hs }, .. }] => Ok(hs.iter().collect()),
+                _ => Err(Untranslatable::PreludeShape),
+            }
+        }
+        let (node, ops): (&str, Vec<&Expr>) = match (api, args.len()) {
+            ("run-scheduled", 1) => ("scheduled(task({}))", args.iter().collect()),
+            ("spawn", 1) => ("Spawn(task({}))", args.iter().collect()),
+            ("spawn-at", 2) => ("Spawn(task({}), priority=arg({}))", args.iter().collect()),
+            ("wait", 1) => ("Wait(arg({}))", args.iter().collect()),
+            ("gather", 1) => ("Gather(*)", handles(args)?),
+            ("race", 1) => ("Race(*)", handles(args)?),
+            ("cancel", 1) => ("Cancel(arg({}))", args.iter().collect()),
+            ("yield", 0) => ("YieldTask()", Vec::new()),
+            ("new-promise", 0) => ("CreatePromise()", Vec::new()),
+            ("complete", 2) => ("CompletePromise(arg({}), arg({}))", args.iter().collect()),
+            ("fail", 2) => ("FailPromise(arg({}), arg({}))", args.iter().collect()),
+            ("new-semaphore", 1) => ("CreateSemaphore(arg({}))", args.iter().collect()),
+            ("acquire", 1) => ("AcquireSemaphore(arg({}))", args.iter().collect()),
+            ("release", 1) => ("ReleaseSemaphore(arg({}))", args.iter().collect()),
+            ("await", 2) if self.under_run_await() => {
+                ("unwrap((yield AwaitEff(KList(({}, True, {})))))", args.iter().collect())
+            }
+            ("await-fail", 2) if self.under_run_await() => {
+                ("unwrap((yield AwaitEff(KList(({}, False, {})))))", args.iter().collect())
+            }
+            ("now", 0) if self.under_run_await() => ("unwrap((yield NowEff(None)))", Vec::new()),
+            ("await", 2) => ("Delay(arg({}), arg({}))", args.iter().collect()),
+            ("now", 0) => ("Now()", Vec::new()),
+            ("run-await", 1) => ("run_await({})", args.iter().collect()),
+            // The prelude's cache, as the runtime's Python handler of the same clauses.
+            ("with-cache", 1) => ("with_cache({})", args.iter().collect()),
+            ("cache-get", 1) => ("unwrap((yield CacheGet({})))", args.iter().collect()),
+            ("cache-exists", 1) => ("unwrap((yield CacheExists({})))", args.iter().collect()),
+            ("cache-delete", 1) => ("unwrap((yield CacheDelete({})))", args.iter().collect()),
+            ("cache-put", 2) => ("unwrap((yield CachePut(KList(({}, {})))))", args.iter().collect()),
+            ("await-fail", _) => return Err(Untranslatable::AwaitFail),
+            (c, _) if c.starts_with("cache-") || c == "with-cache" => return Err(Untranslatable::PreludeShape),
+            _ => return Err(Untranslatable::PreludeShape),
+        };
+        let mode = match api {
+            "run-scheduled" => Some(false),
+            "run-await" => Some(true),
+            _ => None,
+        };
+        if let Some(m) = mode {
+            self.awaiting.push(m);
+        }
+        let vs = self.operands(&ops, b, ctx);
+        if mode.is_some() {
+            self.awaiting.pop();
+        }
+        let vs = vs?;
+        let mut code = String::new();
+        let mut vals = vs.iter();
+        let mut rest = node;
+        while let Some(i) = rest.find("{}") {
+            code.push_str(&rest[..i]);
+            code.push_str(vals.next().expect("one operand per hole"));
+            rest = &rest[i + 2..];
+        }
+        code.push_str(rest);
+        let hs: Vec<String> = vs.iter().map(|v| format!("arg({v})")).collect();
+        let code = code.replace("(*)", &format!("({})", hs.join(", ")));
+        self.yielded();
+        if code.starts_with("unwrap(") {
+            return Ok(non_atom(code));
+        }
+        Ok(non_atom(format!("api((yield {code}))")))
     }
 
     fn label(&mut self, l: &Label) -> String {
@@ -880,7 +1194,7 @@ impl Tr {
             let v = self.expr(h, &mut hb, ctx);
             self.env.pop();
             hb.push(format!("{tmp} = {}", v?.code));
-            b.push("except KontError as _e:".to_string());
+            b.push("except Caught as _e:".to_string());
             b.extend(indent(hb));
         }
         if let Some(f) = &t.finally {

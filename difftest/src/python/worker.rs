@@ -66,14 +66,36 @@ pub fn available() -> Result<(), String> {
     }
 }
 
+/// How a crash report starts when the worker ran out of time / died.
+pub const TIMED_OUT: &str = "timeout";
+pub const DIED: &str = "the Python worker died";
+
 /// How long one program may run before its worker is killed and restarted.
 pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How to start a worker: the interpreter, the source it runs, the time one program may take.
+#[derive(Clone, Debug)]
+pub struct WorkerSpec {
+    pub python: PathBuf,
+    pub source: String,
+    pub timeout: Duration,
+    /// Drop the worker's stderr (a crashing VM's messages are results, not the tool's output).
+    pub quiet: bool,
+}
+
+impl WorkerSpec {
+    /// The `python` engine's worker: kont's Python package.
+    pub fn kont() -> WorkerSpec {
+        WorkerSpec { python: python(), source: format!("{RUNTIME}\n{WORKER}"), timeout: TIMEOUT, quiet: false }
+    }
+}
 
 pub struct Worker {
     child: Child,
     stdin: ChildStdin,
     /// Lines of the worker's stdout, read by a thread (so a hung run times out).
     lines: Receiver<String>,
+    spec: WorkerSpec,
 }
 
 #[derive(Serialize)]
@@ -85,12 +107,16 @@ struct Request<'a> {
 
 impl Worker {
     pub fn start() -> std::io::Result<Worker> {
-        let src = format!("{RUNTIME}\n{WORKER}");
-        let mut child = Command::new(python())
-            .args(["-u", "-c", &src])
+        Worker::start_with(WorkerSpec::kont())
+    }
+
+    /// A worker as `spec` says.
+    pub fn start_with(spec: WorkerSpec) -> std::io::Result<Worker> {
+        let mut child = Command::new(&spec.python)
+            .args(["-u", "-c", &spec.source])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if spec.quiet { Stdio::null() } else { Stdio::inherit() })
             .spawn()?;
         let stdin = child.stdin.take().expect("piped");
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
@@ -103,7 +129,7 @@ impl Worker {
                 }
             }
         });
-        Ok(Worker { child, stdin, lines })
+        Ok(Worker { child, stdin, lines, spec })
     }
 
     /// Run translation `code` (after `before`, whose value becomes `prev`).
@@ -112,12 +138,15 @@ impl Worker {
         if let Err(e) = writeln!(self.stdin, "{req}").and_then(|_| self.stdin.flush()) {
             return self.died(format!("writing to the worker: {e}"));
         }
-        let line = match self.lines.recv_timeout(TIMEOUT) {
+        let line = match self.lines.recv_timeout(self.spec.timeout) {
             Ok(l) => l,
             Err(RecvTimeoutError::Timeout) => {
-                return self.died(format!("timeout: no answer in {}s", TIMEOUT.as_secs()))
+                return self.died(format!("{TIMED_OUT}: no answer in {}s", self.spec.timeout.as_secs_f64()))
             }
-            Err(RecvTimeoutError::Disconnected) => return self.died("the Python worker died".to_string()),
+            Err(RecvTimeoutError::Disconnected) => {
+                let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
+                return self.died(format!("{DIED}: {status}"));
+            }
         };
         match serde_json::from_str::<Answer>(&line) {
             Ok(Answer { crash: Some(c), .. }) => Reply::Crash(c),
@@ -131,7 +160,7 @@ impl Worker {
     fn died(&mut self, why: String) -> Reply {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if let Ok(w) = Worker::start() {
+        if let Ok(w) = Worker::start_with(self.spec.clone()) {
             *self = w;
         }
         Reply::Crash(why)

@@ -313,13 +313,28 @@ fn prelude_call(py: Python<'_>, y: &Bound<'_, PyAny>) -> PyResult<HostStep> {
 }
 
 /// An argument of a prelude call as kont data where it is data (a list, an
-/// int, a bool, `None`), so the prelude's payload checks see kont values.
+/// int, a bool, a str, `None`, and so a list's elements), so the prelude's
+/// payload checks see kont values: `Cancel(["task", 1])` names task 1.
 fn prelude_arg(py: Python<'_>, a: &Bound<'_, PyAny>) -> Value {
+    prelude_data(py, a, 0)
+}
+
+/// Lists nested deeper than this stay host values (a list may contain itself).
+const PRELUDE_ARG_DEPTH: u32 = 64;
+
+fn prelude_data(py: Python<'_>, a: &Bound<'_, PyAny>, depth: u32) -> Value {
     if let Ok(l) = a.cast::<pyo3::types::PyList>() {
-        return Value::list(l.iter().map(|x| to_value(py, &x)).collect());
+        if depth < PRELUDE_ARG_DEPTH {
+            return Value::list(l.iter().map(|x| prelude_data(py, &x, depth + 1)).collect());
+        }
     }
     if a.is_none() {
         return Value::Unit;
+    }
+    if a.is_exact_instance_of::<pyo3::types::PyString>() {
+        if let Ok(s) = a.extract::<String>() {
+            return Value::str(&s);
+        }
     }
     // Any handle, an external promise included, is its kont data here.
     if a.is_instance(registry::get(py).handle.bind(py)).unwrap_or(false) {

@@ -94,6 +94,18 @@ impl HostValue for PyHost {
     fn is_error(&self) -> bool {
         self.kind() & ERROR != 0
     }
+    fn error_tag(&self) -> Option<String> {
+        if !self.is_error() {
+            return None;
+        }
+        Python::attach(|py| {
+            let o = self.obj.bind(py);
+            if !o.is_instance(registry::get(py).kont_error.bind(py)).unwrap_or(false) {
+                return None;
+            }
+            o.getattr("tag").ok()?.extract::<String>().ok()
+        })
+    }
     fn as_any(&self) -> &dyn Any {
         self
     }

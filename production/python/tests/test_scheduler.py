@@ -441,3 +441,60 @@ def test_virtual_time_delays_are_deterministic():
         return (yield Gather(a, b)), (yield kont.Now())
 
     assert run(scheduled(main())) == ([("a", 30), ("b", 10)], 30)
+
+
+def test_a_handle_written_as_a_list_names_the_task_and_list_elements_are_kont_data():
+    # Regression (found by `kont difftest --engine python`): a list argument's
+    # elements reached the prelude as host values, so `["task", 1]` was "not-a-handle".
+    @do
+    def child():
+        yield YieldTask()
+        return "child"
+
+    @do
+    def root():
+        t = yield Spawn(child())
+        try:
+            yield ReleaseSemaphore(["semaphore", 7])
+        except kont.KontError as e:
+            unknown = (e.tag, e.payload)
+        return (yield Wait(["task", t.id])), unknown
+
+    value, unknown = kont.run(kont.scheduled(root()))
+    assert value == "child"
+    assert unknown == ("not-a-handle", kont.Handle("semaphore", 7))
+
+    @do
+    def cancels_itself():
+        yield Cancel(["task", 0])
+
+    with pytest.raises(TaskCancelledError) as e:
+        kont.run(kont.scheduled(cancels_itself()))
+    assert e.value.task == kont.Handle("task", 0)
+
+
+def test_a_cancelled_task_whose_finally_performs_ends_cancelled():
+    # Regression (found by `kont difftest --engine python`): after the finally
+    # performed, Python raised the cancellation again as its own exception and
+    # the native scheduler recorded the task as "failed" (the prelude's clause
+    # reads the error's tag: "cancelled").
+    from kont import Delay, Now
+
+    seen = []
+
+    @do
+    def child():
+        try:
+            yield Delay(10, None)
+        finally:
+            seen.append((yield Now()))
+        return "never"
+
+    @do
+    def root():
+        yield Spawn(child())
+        return "root"
+
+    rep = kont.run_report(kont.scheduled(root()), trace=True)
+    assert rep.value == "root" and seen == [0]
+    assert 'mark task-end (list 1 "cancelled")' in rep.events, rep.events

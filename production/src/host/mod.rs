@@ -47,6 +47,12 @@ pub trait HostValue {
     fn is_error(&self) -> bool {
         false
     }
+    /// The kont tag of an error value the host made from a kont error (a
+    /// Python `kont.KontError`'s `tag`): the native scheduler reads it as the
+    /// prelude's `error-tag` would (a cancellation re-raised by host code).
+    fn error_tag(&self) -> Option<String> {
+        None
+    }
     /// For the host to get its own type back.
     fn as_any(&self) -> &dyn Any;
 }

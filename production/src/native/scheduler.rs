@@ -163,6 +163,16 @@ fn task_handle(t: u32) -> Value {
     Value::list(vec![Value::str("task"), Value::Int(t as i64)])
 }
 
+/// `(error-tag v)` as the prelude's `finish` reads it: a kont error's tag,
+/// or the tag of a host error made from one (Python re-raised a cancellation).
+fn error_tag(v: &Value) -> Option<String> {
+    match v {
+        Value::Error(e) => Some(e.tag.as_str().to_string()),
+        Value::Host(h) => h.error_tag(),
+        _ => None,
+    }
+}
+
 fn cancelled_error(t: u32) -> Value {
     Value::error("cancelled", task_handle(t))
 }
@@ -642,7 +652,7 @@ impl Scheduler {
         let status = match (good, t.cancel) {
             (true, false) => Status::Done,
             (true, true) => Status::Cancelled,
-            (false, true) if matches!(&value, Value::Error(e) if e.tag.as_str() == "cancelled") => Status::Cancelled,
+            (false, true) if error_tag(&value).as_deref() == Some("cancelled") => Status::Cancelled,
             (false, _) => Status::Failed,
         };
         t.status = status;
