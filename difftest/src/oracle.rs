@@ -1,6 +1,6 @@
 //! The oracle: run a case on both engines and compare everything observable
 //! — outcome (value, or typed error and its site), output log, trace
-//! projection and fuel spent.
+//! projection, fuel and memory spent.
 //!
 //! Fuel is exact in both engines (SPEC.md §9.1), so runs that exhaust it are
 //! compared too. Depth limits are engine-specific: a run that hits one on
@@ -32,8 +32,8 @@ pub enum Discard {
     Depth,
     /// The first of two runs did not return a value to hand over.
     NoPrevious,
-    /// Fuel ran out on one side of a comparison with native handlers, whose
-    /// clauses spend none.
+    /// Fuel or memory ran out on one side of a comparison with native
+    /// handlers, whose clauses spend neither.
     NativeFuel,
 }
 
@@ -155,7 +155,8 @@ fn compare(r: RunResult, v: RunResult, engine: &'static str) -> Verdict {
         return Verdict::Discard(Discard::Depth);
     }
     let fuel = Outcome::Exhausted { resource: Resource::Fuel };
-    if !r.fuel_comparable(&v) && (r.outcome == fuel || v.outcome == fuel) {
+    let memory = Outcome::Exhausted { resource: Resource::Memory };
+    if !r.fuel_comparable(&v) && [fuel, memory].iter().any(|x| &r.outcome == x || &v.outcome == x) {
         return Verdict::Discard(Discard::NativeFuel);
     }
     match difference(&r, &v, engine) {
@@ -193,6 +194,9 @@ pub fn difference(a: &RunResult, b: &RunResult, name: &str) -> Option<(String, O
     }
     if a.fuel_comparable(b) && a.steps != b.steps {
         return Some((format!("fuel spent: reference {}, {name} {}", a.steps, b.steps), None));
+    }
+    if a.fuel_comparable(b) && a.memory != b.memory {
+        return Some((format!("memory spent: reference {}, {name} {}", a.memory, b.memory), None));
     }
     None
 }

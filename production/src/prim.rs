@@ -8,6 +8,7 @@ use kont_spec::errors::{self, equality_on_functions, type_error};
 use kont_spec::{ErrorTag, NodeId, Rule};
 
 use crate::machine::{Flow, Machine};
+use crate::memory::size;
 use crate::value::Value;
 
 /// `=` (SPEC.md §3.3); `Err(())` when the comparison reaches a function.
@@ -169,16 +170,27 @@ impl Machine<'_, '_> {
             }
             Prim::Concat => {
                 let (a, b) = (string!(0), string!(1));
+                self.spend((a.len() + b.len()) as u64)?;
                 Value::Str(Rc::new(format!("{a}{b}")))
             }
             Prim::StrLen => Value::Int(string!(0).chars().count() as i64),
             Prim::Show => {
+                // Its text is at least as long as the value's size: a value
+                // too big to show is never copied out.
+                if size(arg!(0), self.memory).is_none() {
+                    return self.spend(u64::MAX);
+                }
                 let s = self.view(arg!(0)).show();
+                self.spend(s.len() as u64)?;
                 Value::Str(Rc::new(s))
             }
-            Prim::List => Value::list(self.stack[at..].to_vec()),
+            Prim::List => {
+                self.spend(argc as u64)?;
+                Value::list(self.stack[at..].to_vec())
+            }
             Prim::Cons => {
                 let tl = list!(1);
+                self.spend(tl.len() as u64 + 1)?;
                 let mut v = Vec::with_capacity(tl.len() + 1);
                 v.push(arg!(0).clone());
                 v.extend(tl.iter().cloned());
@@ -193,6 +205,7 @@ impl Machine<'_, '_> {
                 if op == Prim::Head {
                     l[0].clone()
                 } else {
+                    self.spend(l.len() as u64 - 1)?;
                     Value::list(l[1..].to_vec())
                 }
             }
@@ -216,6 +229,7 @@ impl Machine<'_, '_> {
                 let (l, i) = (list!(0), int!(1));
                 match usize::try_from(i).ok().filter(|j| *j < l.len()) {
                     Some(j) => {
+                        self.spend(l.len() as u64)?;
                         let mut v = l.to_vec();
                         v[j] = arg!(2).clone();
                         Value::list(v)
@@ -230,6 +244,7 @@ impl Machine<'_, '_> {
                 let (l, i, j) = (list!(0), int!(1), int!(2));
                 let len = l.len() as i64;
                 if 0 <= i && i <= j && j <= len {
+                    self.spend((j - i) as u64)?;
                     Value::list(l[i as usize..j as usize].to_vec())
                 } else {
                     self.rule(Rule::EIndex);
@@ -238,9 +253,11 @@ impl Machine<'_, '_> {
             }
             Prim::Append => {
                 let (a, b) = (list!(0), list!(1));
+                self.spend((a.len() + b.len()) as u64)?;
                 Value::list(a.iter().chain(b.iter()).cloned().collect())
             }
             Prim::NewCell => {
+                self.spend(1)?;
                 let v = arg!(0).clone();
                 self.stack.truncate(at);
                 let c = self.new_cell(v);
@@ -271,12 +288,15 @@ impl Machine<'_, '_> {
             }
             Prim::MakeError => {
                 let tag = string!(0);
+                self.spend(tag.len() as u64 + 1)?;
                 Value::Error(Rc::new(crate::value::ErrorVal { tag, payload: arg!(1).clone() }))
             }
             Prim::ErrorTag | Prim::ErrorPayload => match arg!(0) {
                 Value::Error(e) => {
                     if op == Prim::ErrorTag {
-                        Value::Str(e.tag.clone())
+                        let tag = e.tag.clone();
+                        self.spend(tag.len() as u64)?;
+                        Value::Str(tag)
                     } else {
                         e.payload.clone()
                     }
@@ -286,14 +306,20 @@ impl Machine<'_, '_> {
             Prim::EffectLabel | Prim::EffectPayload => match arg!(0) {
                 Value::Effect(e) => {
                     if op == Prim::EffectLabel {
-                        Value::str(self.code.labels[e.label as usize].as_str())
+                        let label = self.code.labels[e.label as usize].as_str();
+                        self.spend(label.len() as u64)?;
+                        Value::str(label)
                     } else {
                         e.payload.clone()
                     }
                 }
                 _ => bad!(0, "effect"),
             },
-            Prim::TypeOf => Value::str(arg!(0).type_name()),
+            Prim::TypeOf => {
+                let t = arg!(0).type_name();
+                self.spend(t.len() as u64)?;
+                Value::str(t)
+            }
             Prim::Arity => match arg!(0) {
                 Value::Fn(i, env) => {
                     let proto = self.code.groups[env.group as usize].protos[*i as usize];

@@ -7,7 +7,7 @@
 
 use kont_spec::ast::*;
 use kont_spec::errors::{self, form_type_error};
-use kont_spec::{ErrorTag, Event, NodeId, Rule};
+use kont_spec::{ErrorTag, Event, NodeId, Resource, Rule};
 
 use crate::boundary::{Boundary, BoundaryData};
 use crate::env::Env;
@@ -193,6 +193,10 @@ impl<'p> Interp<'p> {
             ExprKind::Emit(x) => {
                 let r = self.eval(x, env);
                 Step::Done(self.bind(r, |m, v| {
+                    // R-Memory: the output log keeps a copy of v.
+                    if !m.spend_size(&v) {
+                        return Res::Exh(Resource::Memory);
+                    }
                     m.rule(Rule::EEmit);
                     m.output.push(v.view());
                     Res::Val(Value::Unit)

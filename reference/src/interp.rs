@@ -3,7 +3,7 @@
 //! NOT own lives here.
 
 use kont_spec::deep::grow;
-use kont_spec::{ContId, DispatchId, ErrorTag, Event, NodeId, Resource, Rule, RuleCounts, ScopeId, ValueView};
+use kont_spec::{ContId, DispatchId, ErrorTag, Event, Limits, NodeId, Resource, Rule, RuleCounts, ScopeId, ValueView};
 
 use crate::res::Res;
 use crate::value::{Store, Value};
@@ -17,6 +17,9 @@ pub struct Interp<'p> {
     pub steps: u64,
     depth: u32,
     max_depth: u32,
+    /// Memory left and spent (R-Memory, memory.rs).
+    pub memory: u64,
+    pub memory_spent: u64,
     trace: Option<Vec<Event>>,
     counts: Option<RuleCounts>,
     scopes: ScopeId,
@@ -25,15 +28,17 @@ pub struct Interp<'p> {
 }
 
 impl<'p> Interp<'p> {
-    pub fn new(run: u64, fuel: u64, max_depth: u32, trace: bool, count: bool) -> Interp<'p> {
+    pub fn new(run: u64, limits: Limits, trace: bool, count: bool) -> Interp<'p> {
         Interp {
             run,
             store: Store::default(),
             output: Vec::new(),
-            fuel,
+            fuel: limits.fuel,
             steps: 0,
             depth: 0,
-            max_depth,
+            max_depth: limits.depth,
+            memory: limits.memory,
+            memory_spent: 0,
             trace: trace.then(Vec::new),
             counts: count.then(RuleCounts::default),
             scopes: 0,
@@ -42,8 +47,8 @@ impl<'p> Interp<'p> {
         }
     }
 
-    pub fn into_parts(self) -> (Vec<ValueView>, Vec<Event>, u64, Option<RuleCounts>) {
-        (self.output, self.trace.unwrap_or_default(), self.steps, self.counts)
+    pub fn into_parts(self) -> (Vec<ValueView>, Vec<Event>, u64, u64, Option<RuleCounts>) {
+        (self.output, self.trace.unwrap_or_default(), self.steps, self.memory_spent, self.counts)
     }
 
     /// Record that `rule` fired. A rule is counted once, where it applies:

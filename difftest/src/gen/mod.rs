@@ -189,7 +189,7 @@ pub fn case_with(s: &mut impl Source, features: Features) -> Case {
     // Now and then: a tight depth limit (R-Depth), or a second run (K-Stale).
     if g.f.concurrency {
         let program = Program::new(g.concurrent_top());
-        let limits = Limits { fuel: PRELUDE_FUEL, depth: 20_000 };
+        let limits = Limits { fuel: PRELUDE_FUEL, depth: 20_000, memory: Limits::DEFAULT.memory };
         return Case { program, before: None, limits, features, prelude: true };
     }
     let deep = g.f.violations && g.s.chance(3);
@@ -203,7 +203,7 @@ pub fn case_with(s: &mut impl Source, features: Features) -> Case {
     } else {
         (Program::new(body), None)
     };
-    let limits = Limits { fuel: FUEL, depth: if deep { 400 } else { 20_000 } };
+    let limits = Limits { fuel: FUEL, depth: if deep { 400 } else { 20_000 }, memory: Limits::DEFAULT.memory };
     Case { program, before, limits, features, prelude: false }
 }
 
