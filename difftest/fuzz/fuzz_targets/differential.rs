@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 /// Per-input caps: whatever the generator asks for, no run gets more than
 /// the campaign's budgets, so one input stays within `differential.options`'
 /// `-timeout` and `-rss_limit_mb` (an input that does not is a bug).
-const CAP: Limits = Limits { fuel: PRELUDE_FUEL, depth: 20_000, memory: Limits::DEFAULT.memory };
+const CAP: Limits = Limits { fuel: PRELUDE_FUEL, depth: 20_000, memory: 10_000_000 };
 
 fuzz_target!(|c: ArbitraryCase| {
     let mut case = c.0;
