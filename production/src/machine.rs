@@ -179,7 +179,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     pub fn view(&self, v: &Value) -> ValueView {
-        v.view(self.code)
+        v.view(self.code, self.run)
     }
 
     pub fn new_scope(&mut self) -> u32 {
@@ -517,7 +517,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         _ => {
                             let vb = self.take_arg(b);
                             let va = self.take_arg(a);
-                            match crate::prim::compare(op, &va, &vb) {
+                            match crate::prim::compare(op, &va, &vb, self.run) {
                                 Ok(c) => {
                                     self.rule(Rule::EPrim);
                                     c

@@ -11,8 +11,10 @@ use crate::machine::{Flow, Machine};
 use crate::memory::size;
 use crate::value::Value;
 
-/// `=` (SPEC.md §3.3); `Err(())` when the comparison reaches a function.
-pub fn equal(a: &Value, b: &Value) -> Result<bool, ()> {
+/// `=` (SPEC.md §3.3) in run `run`; `Err(())` when the comparison reaches a
+/// function. Identities compare as they print: by id, and by whether they
+/// belong to an earlier run.
+pub fn equal(a: &Value, b: &Value, run: u64) -> Result<bool, ()> {
     if let (Value::Int(x), Value::Int(y)) = (a, b) {
         return Ok(x == y);
     }
@@ -22,14 +24,14 @@ pub fn equal(a: &Value, b: &Value) -> Result<bool, ()> {
         (Value::Bool(x), Value::Bool(y)) => Ok(x == y),
         (Value::Int(x), Value::Int(y)) => Ok(x == y),
         (Value::Str(x), Value::Str(y)) => Ok(x == y),
-        (Value::Cont(x), Value::Cont(y)) => Ok(x.id == y.id),
-        (Value::Cell(x), Value::Cell(y)) => Ok(x.id == y.id),
+        (Value::Cont(x), Value::Cont(y)) => Ok(x.id == y.id && (x.run == run) == (y.run == run)),
+        (Value::Cell(x), Value::Cell(y)) => Ok(x.id == y.id && (x.run() == run) == (y.run() == run)),
         (Value::List(x), Value::List(y)) => {
             if x.len() != y.len() {
                 return Ok(false);
             }
             for (p, q) in x.iter().zip(y.iter()) {
-                if !equal(p, q)? {
+                if !equal(p, q, run)? {
                     return Ok(false);
                 }
             }
@@ -39,13 +41,13 @@ pub fn equal(a: &Value, b: &Value) -> Result<bool, ()> {
             if x.tag != y.tag {
                 return Ok(false);
             }
-            equal(&x.payload, &y.payload)
+            equal(&x.payload, &y.payload, run)
         }
         (Value::Effect(x), Value::Effect(y)) => {
             if x.label != y.label {
                 return Ok(false);
             }
-            equal(&x.payload, &y.payload)
+            equal(&x.payload, &y.payload, run)
         }
         _ => Ok(false),
     })
@@ -53,10 +55,10 @@ pub fn equal(a: &Value, b: &Value) -> Result<bool, ()> {
 
 /// The comparison primitives (`=` `!=` `<` `<=` `>` `>=`): the result, or the
 /// `type-error` to raise (E-Prim-Type).
-pub fn compare(op: Prim, a: &Value, b: &Value) -> Result<bool, kont_spec::ValueView> {
+pub fn compare(op: Prim, a: &Value, b: &Value, run: u64) -> Result<bool, kont_spec::ValueView> {
     let name = op.name();
     if matches!(op, Prim::Eq | Prim::Ne) {
-        return match equal(a, b) {
+        return match equal(a, b, run) {
             Ok(eq) => Ok(eq == (op == Prim::Eq)),
             Err(()) => Err(equality_on_functions(name)),
         };
@@ -156,13 +158,15 @@ impl Machine<'_, '_> {
                     }
                 }
             }
-            Prim::Eq | Prim::Ne | Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge => match compare(op, arg!(0), arg!(1)) {
-                Ok(b) => Value::Bool(b),
-                Err(e) => {
-                    self.rule(Rule::EPrimType);
-                    return self.fail(e, n);
+            Prim::Eq | Prim::Ne | Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge => {
+                match compare(op, arg!(0), arg!(1), self.run) {
+                    Ok(b) => Value::Bool(b),
+                    Err(e) => {
+                        self.rule(Rule::EPrimType);
+                        return self.fail(e, n);
+                    }
                 }
-            },
+            }
             Prim::Not => Value::Bool(!boolean!(0)),
             Prim::And | Prim::Or => {
                 let (a, b) = (boolean!(0), boolean!(1));

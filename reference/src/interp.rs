@@ -64,11 +64,12 @@ impl<'p> Interp<'p> {
         }
     }
 
-    /// Append a trace event (built only when tracing).
+    /// Append a trace event (built only when tracing); `event` gets the
+    /// run's identity, which views of values need (§3.2).
     #[inline]
-    pub fn emit(&mut self, event: impl FnOnce() -> Event) {
+    pub fn emit(&mut self, event: impl FnOnce(u64) -> Event) {
         if let Some(t) = &mut self.trace {
-            t.push(event());
+            t.push(event(self.run));
         }
     }
 
@@ -113,14 +114,14 @@ impl<'p> Interp<'p> {
 
     /// Raise a runtime error with a message payload (built by `kont_spec::errors`) at `site`.
     pub fn fail(&mut self, error: ValueView, site: NodeId) -> Res<'p> {
-        self.emit(|| Event::Raise { error: error.clone(), site });
+        self.emit(|_| Event::Raise { error: error.clone(), site });
         Res::Err(Value::from_view(&error), site)
     }
 
     /// Raise a runtime error whose payload is the offending value.
     pub fn fail_with(&mut self, tag: ErrorTag, payload: Value<'p>, site: NodeId) -> Res<'p> {
         let error = Value::error(tag.name(), payload);
-        self.emit(|| Event::Raise { error: error.view(), site });
+        self.emit(|run| Event::Raise { error: error.view(run), site });
         Res::Err(error, site)
     }
 }

@@ -68,8 +68,8 @@ impl Reference {
             r => r,
         };
         let (outcome, value) = match r {
-            Res::Val(v) => (Outcome::Value { value: v.view() }, Some(v)),
-            Res::Err(v, site) => (Outcome::Error { error: v.view(), site }, None),
+            Res::Val(v) => (Outcome::Value { value: v.view(run) }, Some(v)),
+            Res::Err(v, site) => (Outcome::Error { error: v.view(run), site }, None),
             Res::Exh(resource) => (Outcome::Exhausted { resource }, None),
             Res::Op(_) | Res::Esc(_) => unreachable!("the top handles effects and escapes"),
         };

@@ -89,7 +89,7 @@ impl<'p> Interp<'p> {
                     }
                 }
             }
-            Prim::Eq | Prim::Ne => match args[0].view().equal(&args[1].view()) {
+            Prim::Eq | Prim::Ne => match args[0].view(self.run).equal(&args[1].view(self.run)) {
                 Ok(eq) => ok(self, Value::Bool(eq == (op == Prim::Eq))),
                 Err(_) => {
                     self.rule(Rule::EPrimType);
@@ -135,7 +135,7 @@ impl<'p> Interp<'p> {
                     self.spend(u64::MAX);
                     return Res::Exh(Resource::Memory);
                 }
-                let s = args[0].view().show();
+                let s = args[0].view(self.run).show();
                 self.build(s.len() as u64, || Value::str(&s))
             }
             Prim::List => self.build(args.len() as u64, || Value::List(Shared::new(args))),

@@ -239,7 +239,7 @@ fn py_repr(v: &ValueView) -> String {
         ValueView::Bool(false) => "False".into(),
         ValueView::Int(i) => i.to_string(),
         ValueView::Str(s) => python_str_repr(s),
-        ValueView::Cont { id } => format!("K(k{id})"),
+        ValueView::Cont { id, .. } => format!("K(k{id})"),
         other => other.to_string(),
     }
 }
