@@ -7,7 +7,7 @@ use kont_spec::script::{collect_files, Case, Rejection, Script, ScriptError};
 use kont_spec::{Engine, Limits, Outcome, Resource, RunOptions, RunResult};
 
 /// The limits corpus cases run under unless they say otherwise.
-pub const CASE_LIMITS: Limits = Limits { fuel: 10_000_000, depth: 200_000 };
+pub const CASE_LIMITS: Limits = Limits { fuel: 10_000_000, depth: 200_000, memory: Limits::DEFAULT.memory };
 
 /// One case's verdict.
 #[derive(Debug)]
@@ -40,12 +40,17 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Script>, ScriptError> {
 }
 
 /// Run one case on each engine; with two or more engines their results must
-/// also agree (outcome, output, trace and fuel; a depth limit is engine-specific,
+/// also agree (outcome, output, trace, fuel and memory; a depth limit is engine-specific,
 /// so two `exhausted depth` outcomes agree whatever else they did; native
-/// handlers spend no fuel on their clauses, so fuel is only compared between
-/// runs that counted it exactly).
+/// handlers spend no fuel or memory on their clauses, so those are only
+/// compared between runs that counted them exactly).
 pub fn run_case(file: &Path, case: &Case, engines: &[&dyn Engine]) -> CaseReport {
-    let limits = case.limits(CASE_LIMITS);
+    run_case_with(file, case, engines, CASE_LIMITS)
+}
+
+/// `run_case` with other defaults for the limits the case does not set.
+pub fn run_case_with(file: &Path, case: &Case, engines: &[&dyn Engine], defaults: Limits) -> CaseReport {
+    let limits = case.limits(defaults);
     let options = RunOptions { trace: true };
     let mut failures = Vec::new();
     let mut results: Vec<(&str, RunResult)> = Vec::new();
@@ -82,7 +87,13 @@ pub fn check_rejection(file: &Path, r: &Rejection) -> CaseReport {
 
 /// Every case and rejection of `script`, in file order.
 pub fn run_script(script: &Script, engines: &[&dyn Engine]) -> Vec<CaseReport> {
-    let mut reports: Vec<CaseReport> = script.cases.iter().map(|c| run_case(&script.path, c, engines)).collect();
+    run_script_with(script, engines, CASE_LIMITS)
+}
+
+/// `run_script` with other defaults for the limits cases do not set.
+pub fn run_script_with(script: &Script, engines: &[&dyn Engine], defaults: Limits) -> Vec<CaseReport> {
+    let mut reports: Vec<CaseReport> =
+        script.cases.iter().map(|c| run_case_with(&script.path, c, engines, defaults)).collect();
     reports.extend(script.rejections.iter().map(|r| check_rejection(&script.path, r)));
     reports.sort_by_key(|r| r.line);
     reports
@@ -95,7 +106,8 @@ pub fn disagreement(a: &RunResult, b: &RunResult) -> Option<String> {
         return None;
     }
     let fuel = Outcome::Exhausted { resource: Resource::Fuel };
-    if !a.fuel_comparable(b) && (a.outcome == fuel || b.outcome == fuel) {
+    let memory = Outcome::Exhausted { resource: Resource::Memory };
+    if !a.fuel_comparable(b) && [fuel, memory].iter().any(|x| &a.outcome == x || &b.outcome == x) {
         return None;
     }
     if a.outcome != b.outcome {
@@ -110,6 +122,9 @@ pub fn disagreement(a: &RunResult, b: &RunResult) -> Option<String> {
     }
     if a.fuel_comparable(b) && a.steps != b.steps {
         return Some(format!("fuel {} vs {}", a.steps, b.steps));
+    }
+    if a.fuel_comparable(b) && a.memory != b.memory {
+        return Some(format!("memory {} vs {}", a.memory, b.memory));
     }
     None
 }

@@ -475,7 +475,7 @@ mod tests {
         let case = Case {
             program,
             before: before.map(parse),
-            limits: Limits { fuel: 400_000, depth: 20_000 },
+            limits: Limits { fuel: 400_000, depth: 20_000, memory: Limits::DEFAULT.memory },
             features: Features::default(),
             prelude,
         };

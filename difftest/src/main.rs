@@ -50,6 +50,9 @@ enum Command {
         /// Nesting limit (engine-specific unit).
         #[arg(long, default_value_t = Limits::DEFAULT.depth)]
         depth: u32,
+        /// Memory budget (SPEC.md §9.2: list elements and string bytes built, values copied out).
+        #[arg(long, default_value_t = Limits::DEFAULT.memory)]
+        memory: u64,
         /// Run the program with a prelude (`std`: scheduler, await, cache).
         #[arg(long)]
         prelude: Option<String>,
@@ -113,15 +116,18 @@ enum Command {
         /// Engine: vm, vm-prelude, reference, or both (all three, which must also agree).
         #[arg(long, default_value = "vm")]
         engine: String,
+        /// Memory budget of cases whose `(limits ...)` do not set `:memory`.
+        #[arg(long, default_value_t = Limits::DEFAULT.memory)]
+        memory: u64,
     },
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run { file, engine, trace, traceback, json, fuel, depth, prelude } => {
-            run(file, &engine, trace, traceback, json, Limits { fuel, depth }, prelude.as_deref())
+        Command::Run { file, engine, trace, traceback, json, fuel, depth, memory, prelude } => {
+            run(file, &engine, trace, traceback, json, Limits { fuel, depth, memory }, prelude.as_deref())
         }
-        Command::Check { paths, engine } => check(&paths, &engine),
+        Command::Check { paths, engine, memory } => check(&paths, &engine, memory),
         Command::Difftest {
             cases,
             seed,
@@ -234,7 +240,7 @@ fn run(
     }
 }
 
-fn check(paths: &[PathBuf], engine: &str) -> ExitCode {
+fn check(paths: &[PathBuf], engine: &str, memory: u64) -> ExitCode {
     let engines = match pick(engine) {
         Ok(e) => e,
         Err(e) => {
@@ -251,7 +257,7 @@ fn check(paths: &[PathBuf], engine: &str) -> ExitCode {
     };
     let (mut passed, mut failed) = (0, 0);
     for s in &scripts {
-        for rep in corpus::run_script(s, &engines) {
+        for rep in corpus::run_script_with(s, &engines, corpus::CASE_LIMITS.with_memory(memory)) {
             if rep.passed() {
                 passed += 1;
             } else {

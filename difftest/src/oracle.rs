@@ -1,6 +1,6 @@
 //! The oracle: run a case on both engines and compare everything observable
 //! — outcome (value, or typed error and its site), output log, trace
-//! projection and fuel spent.
+//! projection, fuel and memory spent.
 //!
 //! Fuel is exact in both engines (SPEC.md §9.1), so runs that exhaust it are
 //! compared exactly. Depth limits are engine-specific (§9.2): when a run
@@ -252,26 +252,40 @@ fn prefix_difference(
     None
 }
 
-/// Reference `r` against a run `v` with native handlers, whose fuel is
-/// bounded by the spec's count (SPEC.md §13.6).
+/// Reference `r` against a run `v` with native handlers, whose fuel and
+/// memory are bounded by the spec's counts (SPEC.md §13.6).
 fn native_difference(r: &RunResult, v: &RunResult, name: &str) -> Found {
-    let fuel = Outcome::Exhausted { resource: Resource::Fuel };
-    if v.outcome == fuel && r.outcome != fuel {
+    let out_of = |x: &RunResult| match x.outcome {
+        Outcome::Exhausted { resource: resource @ (Resource::Fuel | Resource::Memory) } => Some(resource),
+        _ => None,
+    };
+    if let (Some(resource), None) = (out_of(v), out_of(r)) {
         return Some((
-            format!("{name} ran out of fuel, the reference did not (`{}`): native handlers spend less", r.outcome),
+            format!(
+                "{name} ran out of {}, the reference did not (`{}`): native handlers spend less",
+                resource.name(),
+                r.outcome
+            ),
             None,
-            "native-fuel",
+            "native-limit",
         ));
     }
-    if r.outcome == fuel {
+    if out_of(r).is_some() {
         // The native run went at least as far on the same path.
-        return prefix_difference(r, v, r, v, name).map(|(f, at)| (f, at, "fuel-prefix"));
+        return prefix_difference(r, v, r, v, name).map(|(f, at)| (f, at, "limit-prefix"));
     }
     if let Some((f, at, kind)) = difference(r, v, name) {
         return Some((f, at, kind));
     }
-    (v.steps > r.steps).then(|| {
-        (format!("fuel spent: {name} {} is more than the reference's {}", v.steps, r.steps), None, "native-fuel")
+    if v.steps > r.steps {
+        return Some((
+            format!("fuel spent: {name} {} is more than the reference's {}", v.steps, r.steps),
+            None,
+            "native-fuel",
+        ));
+    }
+    (v.memory > r.memory).then(|| {
+        (format!("memory spent: {name} {} is more than the reference's {}", v.memory, r.memory), None, "native-memory")
     })
 }
 
@@ -300,6 +314,9 @@ pub fn difference(a: &RunResult, b: &RunResult, name: &str) -> Found {
     }
     if a.fuel_comparable(b) && a.steps != b.steps {
         return Some((format!("fuel spent: reference {}, {name} {}", a.steps, b.steps), None, "fuel"));
+    }
+    if a.fuel_comparable(b) && a.memory != b.memory {
+        return Some((format!("memory spent: reference {}, {name} {}", a.memory, b.memory), None, "memory"));
     }
     None
 }

@@ -60,7 +60,13 @@ fn child(name: &str) {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let before_run = status_kib("VmRSS:");
     let t = Instant::now();
-    let r = Vm.run_code(&code, Vec::new(), Limits { fuel: u64::MAX, depth: 10_000_000 }, RunOptions::default(), false);
+    let r = Vm.run_code(
+        &code,
+        Vec::new(),
+        Limits { fuel: u64::MAX, depth: 10_000_000, memory: u64::MAX },
+        RunOptions::default(),
+        false,
+    );
     let run_secs = t.elapsed().as_secs_f64();
     let run_peak = status_kib("VmHWM:");
     let outcome = r.result.outcome.to_string();

@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use kont_spec::{Engine, Limits, Outcome, Program, RunOptions};
 use kont_vm::{compile, Vm};
 
-const LIMITS: Limits = Limits { fuel: u64::MAX, depth: 10_000_000 };
+const LIMITS: Limits = Limits { fuel: u64::MAX, depth: 10_000_000, memory: u64::MAX };
 
 fn run_vm(code: &kont_vm::Code) {
     let r = Vm.run_code(code, Vec::new(), LIMITS, RunOptions::default(), false);

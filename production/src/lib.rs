@@ -18,6 +18,7 @@ mod fiber;
 pub mod host;
 mod install;
 mod machine;
+mod memory;
 mod native;
 mod prim;
 mod value;
@@ -70,7 +71,7 @@ impl Vm {
         count: bool,
     ) -> RawRun {
         let run = next_run();
-        let mut m = Machine::new(code, run, limits.fuel, limits.depth, options.trace, count);
+        let mut m = Machine::new(code, run, limits, options.trace, count);
         let stop = match m.alloc_fiber(NONE, Boundary::None) {
             Flow::Break(exit) => exit,
             Flow::Continue(root) => {
@@ -81,6 +82,13 @@ impl Vm {
                 m.start_function(code.main, env, argc, 0);
                 m.execute()
             }
+        };
+        // The outcome is copied out as an observable value: R-Memory charges it.
+        let stop = match stop {
+            Exit::Finished(v) | Exit::Failed(v, _) if m.spend_size(&v).is_break() => {
+                Exit::Exhausted(kont_spec::Resource::Memory)
+            }
+            stop => stop,
         };
         let (outcome, value) = match stop {
             Exit::Finished(v) => (Outcome::Value { value: m.view(&v) }, Some(v)),
@@ -94,6 +102,7 @@ impl Vm {
             output: std::mem::take(&mut m.output),
             trace: m.trace.take().unwrap_or_default(),
             steps,
+            memory: m.memory_spent(),
             native: m.natives_used,
         };
         RawRun { result, value, counts: m.counts.take() }

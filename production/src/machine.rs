@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use kont_spec::errors::form_type_error;
-use kont_spec::{ErrorTag, Event, NodeId, Resource, Rule, RuleCounts, ValueView};
+use kont_spec::{ErrorTag, Event, Limits, NodeId, Resource, Rule, RuleCounts, ValueView};
 
 use kont_spec::ast::Prim;
 
@@ -59,6 +59,9 @@ pub struct Machine<'c, 'p> {
     fuel: u64,
     limit: u64,
     max_depth: u32,
+    /// Memory left and the budget (R-Memory, memory.rs).
+    pub memory: u64,
+    pub memory_limit: u64,
     // Observables and counters.
     pub output: Vec<ValueView>,
     pub trace: Option<Vec<Event>>,
@@ -85,7 +88,7 @@ pub struct Machine<'c, 'p> {
 }
 
 impl<'c, 'p> Machine<'c, 'p> {
-    pub fn new(code: &'c Code<'p>, run: u64, fuel: u64, max_depth: u32, trace: bool, count: bool) -> Self {
+    pub fn new(code: &'c Code<'p>, run: u64, limits: Limits, trace: bool, count: bool) -> Self {
         let empty = Rc::new(Env { group: 0, captures: Box::new([]) });
         Machine {
             code,
@@ -99,9 +102,11 @@ impl<'c, 'p> Machine<'c, 'p> {
             base: 0,
             ret: 0,
             env: empty,
-            fuel,
-            limit: fuel,
-            max_depth,
+            fuel: limits.fuel,
+            limit: limits.fuel,
+            max_depth: limits.depth,
+            memory: limits.memory,
+            memory_limit: limits.memory,
             output: Vec::new(),
             trace: trace.then(Vec::new),
             counts: count.then(RuleCounts::default),
@@ -178,7 +183,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     pub fn view(&self, v: &Value) -> ValueView {
-        v.view(self.code)
+        v.view(self.code, self.run)
     }
 
     pub fn new_scope(&mut self) -> u32 {
@@ -519,7 +524,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                         _ => {
                             let vb = self.take_arg(b);
                             let va = self.take_arg(a);
-                            match crate::prim::compare(op, &va, &vb) {
+                            match crate::prim::compare(op, &va, &vb, self.run) {
                                 Ok(c) => {
                                     self.rule(Rule::EPrim);
                                     c
@@ -559,6 +564,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
                 Op::Emit => {
                     let v = self.pop();
+                    // R-Memory: the output log keeps a copy of v.
+                    self.spend_size(&v)?;
                     self.rule(Rule::EEmit);
                     let view = self.view(&v);
                     self.output.push(view);

@@ -8,10 +8,13 @@ use kont_spec::errors::{self, equality_on_functions, type_error};
 use kont_spec::{ErrorTag, NodeId, Rule};
 
 use crate::machine::{Flow, Machine};
+use crate::memory::size;
 use crate::value::Value;
 
-/// `=` (SPEC.md §3.3); `Err(())` when the comparison reaches a function.
-pub fn equal(a: &Value, b: &Value) -> Result<bool, ()> {
+/// `=` (SPEC.md §3.3) in run `run`; `Err(())` when the comparison reaches a
+/// function. Identities compare as they print: by id, and by whether they
+/// belong to an earlier run.
+pub fn equal(a: &Value, b: &Value, run: u64) -> Result<bool, ()> {
     if let (Value::Int(x), Value::Int(y)) = (a, b) {
         return Ok(x == y);
     }
@@ -21,14 +24,14 @@ pub fn equal(a: &Value, b: &Value) -> Result<bool, ()> {
         (Value::Bool(x), Value::Bool(y)) => Ok(x == y),
         (Value::Int(x), Value::Int(y)) => Ok(x == y),
         (Value::Str(x), Value::Str(y)) => Ok(x == y),
-        (Value::Cont(x), Value::Cont(y)) => Ok(x.id == y.id),
-        (Value::Cell(x), Value::Cell(y)) => Ok(x.id == y.id),
+        (Value::Cont(x), Value::Cont(y)) => Ok(x.id == y.id && (x.run == run) == (y.run == run)),
+        (Value::Cell(x), Value::Cell(y)) => Ok(x.id == y.id && (x.run() == run) == (y.run() == run)),
         (Value::List(x), Value::List(y)) => {
             if x.len() != y.len() {
                 return Ok(false);
             }
             for (p, q) in x.iter().zip(y.iter()) {
-                if !equal(p, q)? {
+                if !equal(p, q, run)? {
                     return Ok(false);
                 }
             }
@@ -38,13 +41,13 @@ pub fn equal(a: &Value, b: &Value) -> Result<bool, ()> {
             if x.tag != y.tag {
                 return Ok(false);
             }
-            equal(&x.payload, &y.payload)
+            equal(&x.payload, &y.payload, run)
         }
         (Value::Effect(x), Value::Effect(y)) => {
             if x.label != y.label {
                 return Ok(false);
             }
-            equal(&x.payload, &y.payload)
+            equal(&x.payload, &y.payload, run)
         }
         _ => Ok(false),
     })
@@ -52,10 +55,10 @@ pub fn equal(a: &Value, b: &Value) -> Result<bool, ()> {
 
 /// The comparison primitives (`=` `!=` `<` `<=` `>` `>=`): the result, or the
 /// `type-error` to raise (E-Prim-Type).
-pub fn compare(op: Prim, a: &Value, b: &Value) -> Result<bool, kont_spec::ValueView> {
+pub fn compare(op: Prim, a: &Value, b: &Value, run: u64) -> Result<bool, kont_spec::ValueView> {
     let name = op.name();
     if matches!(op, Prim::Eq | Prim::Ne) {
-        return match equal(a, b) {
+        return match equal(a, b, run) {
             Ok(eq) => Ok(eq == (op == Prim::Eq)),
             Err(()) => Err(equality_on_functions(name)),
         };
@@ -155,13 +158,15 @@ impl Machine<'_, '_> {
                     }
                 }
             }
-            Prim::Eq | Prim::Ne | Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge => match compare(op, arg!(0), arg!(1)) {
-                Ok(b) => Value::Bool(b),
-                Err(e) => {
-                    self.rule(Rule::EPrimType);
-                    return self.fail(e, n);
+            Prim::Eq | Prim::Ne | Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge => {
+                match compare(op, arg!(0), arg!(1), self.run) {
+                    Ok(b) => Value::Bool(b),
+                    Err(e) => {
+                        self.rule(Rule::EPrimType);
+                        return self.fail(e, n);
+                    }
                 }
-            },
+            }
             Prim::Not => Value::Bool(!boolean!(0)),
             Prim::And | Prim::Or => {
                 let (a, b) = (boolean!(0), boolean!(1));
@@ -169,16 +174,27 @@ impl Machine<'_, '_> {
             }
             Prim::Concat => {
                 let (a, b) = (string!(0), string!(1));
+                self.spend((a.len() + b.len()) as u64)?;
                 Value::Str(Rc::new(format!("{a}{b}")))
             }
             Prim::StrLen => Value::Int(string!(0).chars().count() as i64),
             Prim::Show => {
+                // Its text is at least as long as the value's size: a value
+                // too big to show is never copied out.
+                if size(arg!(0), self.memory).is_none() {
+                    return self.spend(u64::MAX);
+                }
                 let s = self.view(arg!(0)).show();
+                self.spend(s.len() as u64)?;
                 Value::Str(Rc::new(s))
             }
-            Prim::List => Value::list(self.stack[at..].to_vec()),
+            Prim::List => {
+                self.spend(argc as u64)?;
+                Value::list(self.stack[at..].to_vec())
+            }
             Prim::Cons => {
                 let tl = list!(1);
+                self.spend(tl.len() as u64 + 1)?;
                 let mut v = Vec::with_capacity(tl.len() + 1);
                 v.push(arg!(0).clone());
                 v.extend(tl.iter().cloned());
@@ -193,6 +209,7 @@ impl Machine<'_, '_> {
                 if op == Prim::Head {
                     l[0].clone()
                 } else {
+                    self.spend(l.len() as u64 - 1)?;
                     Value::list(l[1..].to_vec())
                 }
             }
@@ -216,6 +233,7 @@ impl Machine<'_, '_> {
                 let (l, i) = (list!(0), int!(1));
                 match usize::try_from(i).ok().filter(|j| *j < l.len()) {
                     Some(j) => {
+                        self.spend(l.len() as u64)?;
                         let mut v = l.to_vec();
                         v[j] = arg!(2).clone();
                         Value::list(v)
@@ -230,6 +248,7 @@ impl Machine<'_, '_> {
                 let (l, i, j) = (list!(0), int!(1), int!(2));
                 let len = l.len() as i64;
                 if 0 <= i && i <= j && j <= len {
+                    self.spend((j - i) as u64)?;
                     Value::list(l[i as usize..j as usize].to_vec())
                 } else {
                     self.rule(Rule::EIndex);
@@ -238,9 +257,11 @@ impl Machine<'_, '_> {
             }
             Prim::Append => {
                 let (a, b) = (list!(0), list!(1));
+                self.spend((a.len() + b.len()) as u64)?;
                 Value::list(a.iter().chain(b.iter()).cloned().collect())
             }
             Prim::NewCell => {
+                self.spend(1)?;
                 let v = arg!(0).clone();
                 self.stack.truncate(at);
                 let c = self.new_cell(v);
@@ -271,12 +292,15 @@ impl Machine<'_, '_> {
             }
             Prim::MakeError => {
                 let tag = string!(0);
+                self.spend(tag.len() as u64 + 1)?;
                 Value::Error(Rc::new(crate::value::ErrorVal { tag, payload: arg!(1).clone() }))
             }
             Prim::ErrorTag | Prim::ErrorPayload => match arg!(0) {
                 Value::Error(e) => {
                     if op == Prim::ErrorTag {
-                        Value::Str(e.tag.clone())
+                        let tag = e.tag.clone();
+                        self.spend(tag.len() as u64)?;
+                        Value::Str(tag)
                     } else {
                         e.payload.clone()
                     }
@@ -286,14 +310,20 @@ impl Machine<'_, '_> {
             Prim::EffectLabel | Prim::EffectPayload => match arg!(0) {
                 Value::Effect(e) => {
                     if op == Prim::EffectLabel {
-                        Value::str(self.code.labels[e.label as usize].as_str())
+                        let label = self.code.labels[e.label as usize].as_str();
+                        self.spend(label.len() as u64)?;
+                        Value::str(label)
                     } else {
                         e.payload.clone()
                     }
                 }
                 _ => bad!(0, "effect"),
             },
-            Prim::TypeOf => Value::str(arg!(0).type_name()),
+            Prim::TypeOf => {
+                let t = arg!(0).type_name();
+                self.spend(t.len() as u64)?;
+                Value::str(t)
+            }
             Prim::Arity => match arg!(0) {
                 Value::Fn(i, env) => {
                     let proto = self.code.groups[env.group as usize].protos[*i as usize];

@@ -114,24 +114,25 @@ impl Value {
         }
     }
 
-    /// The observable view (SPEC.md §3.2).
-    pub fn view(&self, code: &Code) -> ValueView {
+    /// The observable view (SPEC.md §3.2) in run `run`: a continuation or
+    /// cell of another run shows as an earlier run's.
+    pub fn view(&self, code: &Code, run: u64) -> ValueView {
         grow(|| match self {
             Value::Unit => ValueView::Unit,
             Value::Bool(b) => ValueView::Bool(*b),
             Value::Int(i) => ValueView::Int(*i),
             Value::Str(s) => ValueView::Str(s.to_string()),
-            Value::List(vs) => ValueView::List(vs.iter().map(|v| v.view(code)).collect()),
+            Value::List(vs) => ValueView::List(vs.iter().map(|v| v.view(code, run)).collect()),
             Value::Fn(i, env) => {
                 let proto = code.groups[env.group as usize].protos[*i as usize];
                 ValueView::Fn { name: code.protos[proto as usize].name.clone() }
             }
-            Value::Cont(k) => ValueView::Cont { id: k.id },
-            Value::Cell(c) => ValueView::Cell { id: c.id },
-            Value::Error(e) => ValueView::error(e.tag.as_str(), e.payload.view(code)),
+            Value::Cont(k) => ValueView::Cont { id: k.id, earlier: k.run != run },
+            Value::Cell(c) => ValueView::Cell { id: c.id, earlier: c.run() != run },
+            Value::Error(e) => ValueView::error(e.tag.as_str(), e.payload.view(code, run)),
             Value::Effect(e) => ValueView::Effect {
                 label: code.labels[e.label as usize].clone(),
-                payload: Box::new(e.payload.view(code)),
+                payload: Box::new(e.payload.view(code, run)),
             },
             Value::Host(h) => h.view(),
         })

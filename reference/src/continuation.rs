@@ -78,13 +78,13 @@ impl<'p> Interp<'p> {
             return self.fail(form_type_error(form, "an error value", v.type_name()), n);
         }
         let body = k.take().expect("checked live");
-        let view = v.view();
+        let view = v.view(self.run);
         let res = if throw { Resumption::Throw(v, n) } else { Resumption::Resume(v) };
         match mode {
             // [K-Resume] [K-ResumeThrow]: reactivate under the resumer, here.
             ResumeMode::Resume => {
                 self.rule(if throw { Rule::KResumeThrow } else { Rule::KResume });
-                self.emit(|| Event::Resume { k: k.id, mode, throw, value: view });
+                self.emit(|_| Event::Resume { k: k.id, mode, throw, value: view });
                 self.resume_body(body, res)
             }
             // [K-Transfer] [K-TransferThrow]: first leave the clause.
@@ -158,7 +158,7 @@ impl<'p> Interp<'p> {
             inner = inner.wrap(move |m, r| m.boundary(b, r));
         }
         let id = self.new_cont_id();
-        self.emit(|| Event::NewCont { k: id, envelope: copies.iter().map(|b| b.scope).collect() });
+        self.emit(|_| Event::NewCont { k: id, envelope: copies.iter().map(|b| b.scope).collect() });
         let body = ContBody { inner, outer, envelope: copies };
         Res::Val(Value::Cont(Rc::new(ContObj { id, run: self.run, body: RefCell::new(Some(body)) })))
     }

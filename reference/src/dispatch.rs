@@ -46,7 +46,7 @@ impl<'p> Interp<'p> {
                 // [B-Unwind]
                 Res::Err(v, n) => {
                     self.rule(Rule::BUnwind);
-                    self.emit(|| Event::Unwind { scope: b.scope, error: v.view() });
+                    self.emit(|run| Event::Unwind { scope: b.scope, error: v.view(run) });
                     return Res::Err(v, n);
                 }
                 Res::Esc(_) => {
@@ -62,7 +62,7 @@ impl<'p> Interp<'p> {
             };
             // [D-Skip]: the effect passes by; the boundary stays in its continuation.
             if !b.takes_part(&label) {
-                self.emit(|| Event::Skip { dispatch: op.d, scope: b.scope });
+                self.emit(|_| Event::Skip { dispatch: op.d, scope: b.scope });
                 return self.cross(Rule::DSkip, op, b);
             }
             let (h, env) = match &b.kind {
@@ -77,7 +77,7 @@ impl<'p> Interp<'p> {
             let id = self.new_cont_id();
             let body = ContBody { inner, outer: Some(b.clone()), envelope: crossed };
             let k = Rc::new(ContObj { id, run: self.run, body: RefCell::new(Some(body)) });
-            self.emit(|| Event::Handle { dispatch: d, scope: b.scope, k: id });
+            self.emit(|_| Event::Handle { dispatch: d, scope: b.scope, k: id });
             let clause = h.clause_for(&label).expect("accepted");
             let arg = match (&clause.label, &effect) {
                 (Some(_), Value::Effect(e)) => e.1.clone(),
@@ -116,13 +116,13 @@ impl<'p> Interp<'p> {
             // unconsumed k is simply abandoned (nothing runs).
             Res::Val(v) => {
                 self.rule(Rule::CReturn);
-                self.emit(|| Event::Return { dispatch: a.d, scope: a.scope, value: v.view() });
+                self.emit(|run| Event::Return { dispatch: a.d, scope: a.scope, value: v.view(run) });
                 ActEnd::Done(Res::Val(v))
             }
             // [C-Raise]: the error leaves from the with-handler site; k is untouched.
             Res::Err(v, n) => {
                 self.rule(Rule::CRaise);
-                self.emit(|| Event::Threw { dispatch: a.d, scope: a.scope, error: v.view() });
+                self.emit(|run| Event::Threw { dispatch: a.d, scope: a.scope, error: v.view(run) });
                 ActEnd::Done(Res::Err(v, n))
             }
             // [C-Effect]: the clause's own effect goes out from the with-handler site.
@@ -135,16 +135,16 @@ impl<'p> Interp<'p> {
                     let throw = matches!(res, Resumption::Throw(..));
                     self.rule(if throw { Rule::KTransferThrow } else { Rule::KTransfer });
                     let value = match &res {
-                        Resumption::Resume(v) | Resumption::Throw(v, _) => v.view(),
+                        Resumption::Resume(v) | Resumption::Throw(v, _) => v.view(self.run),
                     };
-                    self.emit(|| Event::Resume { k, mode: ResumeMode::Transfer, throw, value });
+                    self.emit(|_| Event::Resume { k, mode: ResumeMode::Transfer, throw, value });
                     ActEnd::Tail(body, res)
                 }
                 // [K-Pass]: dispatch `d` goes on outward from here with the same continuation.
                 EscKind::Pass { k, body, effect } => {
                     self.rule(Rule::KPass);
                     let effect = effect.unwrap_or(a.effect);
-                    self.emit(|| Event::Pass { dispatch: a.d, scope: a.scope, k, effect: effect.view() });
+                    self.emit(|run| Event::Pass { dispatch: a.d, scope: a.scope, k, effect: effect.view(run) });
                     // use(k) = (body, β): both move on with the dispatch, as
                     // `op d ε'' body β`. Moved, not copied: in a chain of
                     // passes each β is the next one's prefix, and keeping a
@@ -174,11 +174,11 @@ impl<'p> Interp<'p> {
         let (observe, node) = (x.kind == InterceptKind::Observe, *node);
         match r {
             Res::Val(_) if observe => {
-                self.emit(|| Event::Observe { dispatch: op.d, scope: b.scope });
+                self.emit(|_| Event::Observe { dispatch: op.d, scope: b.scope });
                 self.cross(Rule::DObserve, op, b)
             }
             Res::Val(v @ Value::Effect(_)) => {
-                self.emit(|| Event::Intercept { dispatch: op.d, scope: b.scope, effect: v.view() });
+                self.emit(|run| Event::Intercept { dispatch: op.d, scope: b.scope, effect: v.view(run) });
                 let mut op = op;
                 op.effect = v;
                 self.cross(Rule::DIntercept, op, b)
@@ -190,7 +190,7 @@ impl<'p> Interp<'p> {
             // [I-Raise]: the dispatch is abandoned; the error leaves from the install site.
             Res::Err(v, n) => {
                 self.rule(Rule::IRaise);
-                self.emit(|| Event::Threw { dispatch: op.d, scope: b.scope, error: v.view() });
+                self.emit(|run| Event::Threw { dispatch: op.d, scope: b.scope, error: v.view(run) });
                 Res::Err(v, n)
             }
             Res::Op(inner) => self.take_along(Rule::POp, inner, move |m, r| m.icall(b, op, r)),
@@ -217,9 +217,9 @@ impl<'p> Interp<'p> {
                 Res::Op(op) => {
                     self.rule(Rule::DUnhandled);
                     let Op { d, effect, site, k, .. } = *op;
-                    self.emit(|| Event::Unhandled { dispatch: d });
+                    self.emit(|_| Event::Unhandled { dispatch: d });
                     let error = Value::error(ErrorTag::Unhandled.name(), effect);
-                    self.emit(|| Event::Raise { error: error.view(), site });
+                    self.emit(|run| Event::Raise { error: error.view(run), site });
                     r = k.call(self, Resumption::Throw(error, site));
                 }
                 Res::Esc(esc) => r = self.outside(esc.kind.form(), esc.site),

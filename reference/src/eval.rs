@@ -7,7 +7,7 @@
 
 use kont_spec::ast::*;
 use kont_spec::errors::{self, form_type_error};
-use kont_spec::{ErrorTag, Event, NodeId, Rule};
+use kont_spec::{ErrorTag, Event, NodeId, Resource, Rule};
 
 use crate::boundary::{Boundary, BoundaryData};
 use crate::env::Env;
@@ -193,8 +193,12 @@ impl<'p> Interp<'p> {
             ExprKind::Emit(x) => {
                 let r = self.eval(x, env);
                 Step::Done(self.bind(r, |m, v| {
+                    // R-Memory: the output log keeps a copy of v.
+                    if !m.spend_size(&v) {
+                        return Res::Exh(Resource::Memory);
+                    }
                     m.rule(Rule::EEmit);
-                    m.output.push(v.view());
+                    m.output.push(v.view(m.run));
                     Res::Val(Value::Unit)
                 }))
             }
@@ -203,7 +207,7 @@ impl<'p> Interp<'p> {
                 let r = self.eval(arg, env);
                 Step::Done(self.bind(r, move |m, v| {
                     m.rule(Rule::EMark);
-                    m.emit(|| Event::Mark { tag: tag.clone(), value: v.view() });
+                    m.emit(|run| Event::Mark { tag: tag.clone(), value: v.view(run) });
                     Res::Val(Value::Unit)
                 }))
             }
@@ -276,7 +280,7 @@ impl<'p> Interp<'p> {
                     // [X-Raise]
                     Value::Error(_) => {
                         m.rule(Rule::XRaise);
-                        m.emit(|| Event::Raise { error: v.view(), site: n });
+                        m.emit(|run| Event::Raise { error: v.view(run), site: n });
                         Res::Err(v, n)
                     }
                     // [X-NotError]
@@ -356,7 +360,7 @@ impl<'p> Interp<'p> {
     fn perform(&mut self, effect: Value<'p>, site: NodeId) -> Res<'p> {
         self.rule(Rule::DPerform);
         let d = self.new_dispatch();
-        self.emit(|| Event::Perform { dispatch: d, effect: effect.view(), site });
+        self.emit(|run| Event::Perform { dispatch: d, effect: effect.view(run), site });
         Res::Op(Box::new(Op { d, effect, site, k: Kont::identity(), crossed: Vec::new() }))
     }
 
@@ -370,7 +374,7 @@ impl<'p> Interp<'p> {
     pub fn install(&mut self, kind: BoundaryData<'p>, copy_of: Option<kont_spec::ScopeId>) -> Boundary<'p> {
         self.rule(Rule::BInstall);
         let b = Boundary { scope: self.new_scope(), kind };
-        self.emit(|| Event::Install { scope: b.scope, kind: b.kind(), name: b.name(), copy_of });
+        self.emit(|_| Event::Install { scope: b.scope, kind: b.kind(), name: b.name(), copy_of });
         b
     }
 
@@ -381,7 +385,7 @@ impl<'p> Interp<'p> {
             Res::Err(v, _) if t.catch.is_some() => {
                 let (x, h) = t.catch.as_ref().unwrap();
                 self.rule(Rule::XCatch);
-                self.emit(|| Event::Catch { error: v.view(), site: n });
+                self.emit(|run| Event::Catch { error: v.view(run), site: n });
                 let r = self.eval(h, &env.bind(x, v));
                 self.finally(t, env, r)
             }

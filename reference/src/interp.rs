@@ -3,7 +3,7 @@
 //! NOT own lives here.
 
 use kont_spec::deep::grow;
-use kont_spec::{ContId, DispatchId, ErrorTag, Event, NodeId, Resource, Rule, RuleCounts, ScopeId, ValueView};
+use kont_spec::{ContId, DispatchId, ErrorTag, Event, Limits, NodeId, Resource, Rule, RuleCounts, ScopeId, ValueView};
 
 use crate::res::Res;
 use crate::value::{Store, Value};
@@ -17,6 +17,9 @@ pub struct Interp<'p> {
     pub steps: u64,
     depth: u32,
     max_depth: u32,
+    /// Memory left and spent (R-Memory, memory.rs).
+    pub memory: u64,
+    pub memory_spent: u64,
     trace: Option<Vec<Event>>,
     counts: Option<RuleCounts>,
     scopes: ScopeId,
@@ -25,15 +28,17 @@ pub struct Interp<'p> {
 }
 
 impl<'p> Interp<'p> {
-    pub fn new(run: u64, fuel: u64, max_depth: u32, trace: bool, count: bool) -> Interp<'p> {
+    pub fn new(run: u64, limits: Limits, trace: bool, count: bool) -> Interp<'p> {
         Interp {
             run,
             store: Store::default(),
             output: Vec::new(),
-            fuel,
+            fuel: limits.fuel,
             steps: 0,
             depth: 0,
-            max_depth,
+            max_depth: limits.depth,
+            memory: limits.memory,
+            memory_spent: 0,
             trace: trace.then(Vec::new),
             counts: count.then(RuleCounts::default),
             scopes: 0,
@@ -42,8 +47,8 @@ impl<'p> Interp<'p> {
         }
     }
 
-    pub fn into_parts(self) -> (Vec<ValueView>, Vec<Event>, u64, Option<RuleCounts>) {
-        (self.output, self.trace.unwrap_or_default(), self.steps, self.counts)
+    pub fn into_parts(self) -> (Vec<ValueView>, Vec<Event>, u64, u64, Option<RuleCounts>) {
+        (self.output, self.trace.unwrap_or_default(), self.steps, self.memory_spent, self.counts)
     }
 
     /// Record that `rule` fired. A rule is counted once, where it applies:
@@ -59,11 +64,12 @@ impl<'p> Interp<'p> {
         }
     }
 
-    /// Append a trace event (built only when tracing).
+    /// Append a trace event (built only when tracing); `event` gets the
+    /// run's identity, which views of values need (§3.2).
     #[inline]
-    pub fn emit(&mut self, event: impl FnOnce() -> Event) {
+    pub fn emit(&mut self, event: impl FnOnce(u64) -> Event) {
         if let Some(t) = &mut self.trace {
-            t.push(event());
+            t.push(event(self.run));
         }
     }
 
@@ -108,14 +114,14 @@ impl<'p> Interp<'p> {
 
     /// Raise a runtime error with a message payload (built by `kont_spec::errors`) at `site`.
     pub fn fail(&mut self, error: ValueView, site: NodeId) -> Res<'p> {
-        self.emit(|| Event::Raise { error: error.clone(), site });
+        self.emit(|_| Event::Raise { error: error.clone(), site });
         Res::Err(Value::from_view(&error), site)
     }
 
     /// Raise a runtime error whose payload is the offending value.
     pub fn fail_with(&mut self, tag: ErrorTag, payload: Value<'p>, site: NodeId) -> Res<'p> {
         let error = Value::error(tag.name(), payload);
-        self.emit(|| Event::Raise { error: error.view(), site });
+        self.emit(|run| Event::Raise { error: error.view(run), site });
         Res::Err(error, site)
     }
 }

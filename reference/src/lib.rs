@@ -14,6 +14,7 @@ mod dispatch;
 mod env;
 mod eval;
 mod interp;
+mod memory;
 mod prim;
 mod res;
 mod value;
@@ -54,21 +55,26 @@ impl Reference {
     ) -> RawRun<'p> {
         assert_eq!(inputs.len(), program.inputs.len(), "one value per declared input");
         let run = RUNS.fetch_add(1, Ordering::Relaxed);
-        let mut m = Interp::new(run, limits.fuel, limits.depth, options.trace, count);
+        let mut m = Interp::new(run, limits, options.trace, count);
         let mut env = Env::empty();
         for (name, v) in program.inputs.iter().zip(inputs) {
             env = env.bind(name, v);
         }
         let r = m.eval(&program.body, &env);
         let r = m.top(r);
+        // The outcome is copied out as an observable value: R-Memory charges it.
+        let r = match r {
+            Res::Val(v) | Res::Err(v, _) if !m.spend_size(&v) => Res::Exh(kont_spec::Resource::Memory),
+            r => r,
+        };
         let (outcome, value) = match r {
-            Res::Val(v) => (Outcome::Value { value: v.view() }, Some(v)),
-            Res::Err(v, site) => (Outcome::Error { error: v.view(), site }, None),
+            Res::Val(v) => (Outcome::Value { value: v.view(run) }, Some(v)),
+            Res::Err(v, site) => (Outcome::Error { error: v.view(run), site }, None),
             Res::Exh(resource) => (Outcome::Exhausted { resource }, None),
             Res::Op(_) | Res::Esc(_) => unreachable!("the top handles effects and escapes"),
         };
-        let (output, trace, steps, counts) = m.into_parts();
-        RawRun { result: RunResult { outcome, output, trace, steps, native: false }, value, counts }
+        let (output, trace, steps, memory, counts) = m.into_parts();
+        RawRun { result: RunResult { outcome, output, trace, steps, memory, native: false }, value, counts }
     }
 }
 

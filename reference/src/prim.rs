@@ -3,9 +3,10 @@
 
 use kont_spec::ast::Prim;
 use kont_spec::errors::{self, equality_on_functions, type_error};
-use kont_spec::{ErrorTag, NodeId, Rule};
+use kont_spec::{ErrorTag, NodeId, Resource, Rule};
 
 use crate::interp::Interp;
+use crate::memory::size;
 use crate::res::Res;
 use crate::value::{CellRef, Shared, Value};
 
@@ -88,7 +89,7 @@ impl<'p> Interp<'p> {
                     }
                 }
             }
-            Prim::Eq | Prim::Ne => match args[0].view().equal(&args[1].view()) {
+            Prim::Eq | Prim::Ne => match args[0].view(self.run).equal(&args[1].view(self.run)) {
                 Ok(eq) => ok(self, Value::Bool(eq == (op == Prim::Eq))),
                 Err(_) => {
                     self.rule(Rule::EPrimType);
@@ -121,23 +122,31 @@ impl<'p> Interp<'p> {
             }
             Prim::Concat => {
                 let (a, b) = (string!(0), string!(1));
-                ok(self, Value::str(&format!("{a}{b}")))
+                self.build((a.len() + b.len()) as u64, || Value::str(&format!("{a}{b}")))
             }
             Prim::StrLen => {
                 let a = string!(0);
                 ok(self, Value::Int(a.chars().count() as i64))
             }
             Prim::Show => {
-                let s = args[0].view().show();
-                ok(self, Value::str(&s))
+                // Its text is at least as long as the value's size: a value
+                // too big to show is never copied out.
+                if size(&args[0], self.memory).is_none() {
+                    self.spend(u64::MAX);
+                    return Res::Exh(Resource::Memory);
+                }
+                let s = args[0].view(self.run).show();
+                self.build(s.len() as u64, || Value::str(&s))
             }
-            Prim::List => ok(self, Value::List(Shared::new(args))),
+            Prim::List => self.build(args.len() as u64, || Value::List(Shared::new(args))),
             Prim::Cons => {
                 let tl = list!(1);
-                let mut v = Vec::with_capacity(tl.len() + 1);
-                v.push(args[0].clone());
-                v.extend(tl.iter().cloned());
-                ok(self, Value::List(Shared::new(v)))
+                self.build(tl.len() as u64 + 1, || {
+                    let mut v = Vec::with_capacity(tl.len() + 1);
+                    v.push(args[0].clone());
+                    v.extend(tl.iter().cloned());
+                    Value::List(Shared::new(v))
+                })
             }
             Prim::Head | Prim::Tail => {
                 let l = list!(0);
@@ -145,8 +154,11 @@ impl<'p> Interp<'p> {
                     self.rule(Rule::EIndex);
                     return self.fail(errors::empty_list(name), n);
                 }
-                let v = if op == Prim::Head { l[0].clone() } else { Value::List(Shared::new(l[1..].to_vec())) };
-                ok(self, v)
+                if op == Prim::Head {
+                    ok(self, l[0].clone())
+                } else {
+                    self.build(l.len() as u64 - 1, || Value::List(Shared::new(l[1..].to_vec())))
+                }
             }
             Prim::IsEmpty => {
                 let l = list!(0);
@@ -170,11 +182,11 @@ impl<'p> Interp<'p> {
             Prim::SetNth => {
                 let (l, i) = (list!(0), int!(1));
                 match usize::try_from(i).ok().filter(|j| *j < l.len()) {
-                    Some(j) => {
+                    Some(j) => self.build(l.len() as u64, || {
                         let mut v = l.to_vec();
                         v[j] = args[2].clone();
-                        ok(self, Value::List(Shared::new(v)))
-                    }
+                        Value::List(Shared::new(v))
+                    }),
                     None => {
                         self.rule(Rule::EIndex);
                         self.fail(errors::out_of_range(name, i, l.len()), n)
@@ -185,7 +197,7 @@ impl<'p> Interp<'p> {
                 let (l, i, j) = (list!(0), int!(1), int!(2));
                 let len = l.len() as i64;
                 if 0 <= i && i <= j && j <= len {
-                    ok(self, Value::List(Shared::new(l[i as usize..j as usize].to_vec())))
+                    self.build((j - i) as u64, || Value::List(Shared::new(l[i as usize..j as usize].to_vec())))
                 } else {
                     self.rule(Rule::EIndex);
                     self.fail(errors::bad_slice(i, j, l.len()), n)
@@ -193,9 +205,14 @@ impl<'p> Interp<'p> {
             }
             Prim::Append => {
                 let (a, b) = (list!(0), list!(1));
-                ok(self, Value::List(Shared::new(a.iter().chain(b.iter()).cloned().collect())))
+                self.build((a.len() + b.len()) as u64, || {
+                    Value::List(Shared::new(a.iter().chain(b.iter()).cloned().collect()))
+                })
             }
             Prim::NewCell => {
+                if !self.spend(1) {
+                    return Res::Exh(Resource::Memory);
+                }
                 self.rule(Rule::SNew);
                 let id = self.store.cells.len() as u32 + 1;
                 self.store.cells.push(std::cell::RefCell::new(args[0].clone()));
@@ -224,25 +241,31 @@ impl<'p> Interp<'p> {
             }
             Prim::MakeError => {
                 let tag = string!(0);
-                ok(self, Value::error(&tag, args[1].clone()))
+                self.build(tag.len() as u64 + 1, || Value::error(&tag, args[1].clone()))
             }
             Prim::ErrorTag | Prim::ErrorPayload => match &args[0] {
                 Value::Error(e) => {
-                    let v = if op == Prim::ErrorTag { Value::str(&e.0) } else { e.1.clone() };
-                    ok(self, v)
+                    if op == Prim::ErrorTag {
+                        self.build(e.0.len() as u64, || Value::str(&e.0))
+                    } else {
+                        ok(self, e.1.clone())
+                    }
                 }
                 _ => bad!(0, "error"),
             },
             Prim::EffectLabel | Prim::EffectPayload => match &args[0] {
                 Value::Effect(e) => {
-                    let v = if op == Prim::EffectLabel { Value::str(e.0.as_str()) } else { e.1.clone() };
-                    ok(self, v)
+                    if op == Prim::EffectLabel {
+                        self.build(e.0.as_str().len() as u64, || Value::str(e.0.as_str()))
+                    } else {
+                        ok(self, e.1.clone())
+                    }
                 }
                 _ => bad!(0, "effect"),
             },
             Prim::TypeOf => {
                 let t = args[0].type_name();
-                ok(self, Value::str(t))
+                self.build(t.len() as u64, || Value::str(t))
             }
             Prim::Arity => match &args[0] {
                 Value::Fn(c) => ok(self, Value::Int(c.lambda().params.len() as i64)),

@@ -124,19 +124,20 @@ impl<'p> Value<'p> {
         })
     }
 
-    /// The observable view (SPEC.md §3.2).
-    pub fn view(&self) -> ValueView {
+    /// The observable view (SPEC.md §3.2) in run `run`: a continuation or
+    /// cell of another run shows as an earlier run's.
+    pub fn view(&self, run: u64) -> ValueView {
         grow(|| match self {
             Value::Unit => ValueView::Unit,
             Value::Bool(b) => ValueView::Bool(*b),
             Value::Int(i) => ValueView::Int(*i),
             Value::Str(s) => ValueView::Str(s.to_string()),
-            Value::List(vs) => ValueView::List(vs.iter().map(Value::view).collect()),
+            Value::List(vs) => ValueView::List(vs.iter().map(|v| v.view(run)).collect()),
             Value::Fn(c) => ValueView::Fn { name: c.name().map(str::to_string) },
-            Value::Cont(k) => ValueView::Cont { id: k.id },
-            Value::Cell(c) => ValueView::Cell { id: c.id },
-            Value::Error(e) => ValueView::error(e.0.as_str(), e.1.view()),
-            Value::Effect(e) => ValueView::Effect { label: e.0.clone(), payload: Box::new(e.1.view()) },
+            Value::Cont(k) => ValueView::Cont { id: k.id, earlier: k.run != run },
+            Value::Cell(c) => ValueView::Cell { id: c.id, earlier: c.run != run },
+            Value::Error(e) => ValueView::error(e.0.as_str(), e.1.view(run)),
+            Value::Effect(e) => ValueView::Effect { label: e.0.clone(), payload: Box::new(e.1.view(run)) },
         })
     }
 

@@ -10,7 +10,7 @@ use crate::syntax::SourceMap;
 use crate::trace::Event;
 use crate::value::ValueView;
 
-/// A resource whose exhaustion ends a run (rules R-Fuel, R-Depth).
+/// A resource whose exhaustion ends a run (rules R-Fuel, R-Memory, R-Depth).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Resource {
@@ -18,6 +18,9 @@ pub enum Resource {
     Fuel,
     /// The engine's nesting limit. Engine-specific: only the kind is comparable.
     Depth,
+    /// The allocation budget: the size of every value a primitive builds
+    /// (SPEC.md §9.2). Exact in every engine.
+    Memory,
 }
 
 impl Resource {
@@ -25,6 +28,7 @@ impl Resource {
         match self {
             Resource::Fuel => "fuel",
             Resource::Depth => "depth",
+            Resource::Memory => "memory",
         }
     }
 }
@@ -77,6 +81,9 @@ pub struct RunResult {
     pub trace: Vec<Event>,
     /// Fuel spent: expressions evaluated.
     pub steps: u64,
+    /// Memory spent: the sizes of the values primitives built (SPEC.md §9.2).
+    #[serde(default)]
+    pub memory: u64,
     /// A native handler was installed (SPEC.md §13.6): the clauses it stands
     /// for are not evaluated, so `steps` (and when fuel runs out) is not the
     /// spec's count.
@@ -100,7 +107,8 @@ impl RunResult {
         RunResult::deserialize(de)
     }
 
-    /// Whether fuel is comparable with another engine's: both counted exactly.
+    /// Whether fuel and memory are comparable with another engine's: both
+    /// counted exactly (a native handler spends neither as its clauses would).
     pub fn fuel_comparable(&self, other: &RunResult) -> bool {
         !self.native && !other.native
     }
@@ -111,13 +119,15 @@ impl RunResult {
 pub struct Limits {
     /// Maximum number of expression evaluations.
     pub fuel: u64,
-    /// Maximum nesting; its unit is engine-specific (SPEC.md §9.2).
+    /// Maximum nesting; its unit is engine-specific (SPEC.md §9.3).
     pub depth: u32,
+    /// Maximum memory spent (SPEC.md §9.2).
+    pub memory: u64,
 }
 
 impl Limits {
     /// Generous limits for running user programs.
-    pub const DEFAULT: Limits = Limits { fuel: 100_000_000, depth: 1_000_000 };
+    pub const DEFAULT: Limits = Limits { fuel: 100_000_000, depth: 1_000_000, memory: 100_000_000 };
 
     pub fn with_fuel(self, fuel: u64) -> Limits {
         Limits { fuel, ..self }
@@ -125,6 +135,10 @@ impl Limits {
 
     pub fn with_depth(self, depth: u32) -> Limits {
         Limits { depth, ..self }
+    }
+
+    pub fn with_memory(self, memory: u64) -> Limits {
+        Limits { memory, ..self }
     }
 }
 

@@ -81,6 +81,7 @@ rules! {
     XFinallyRaise => "X-Finally-Raise",
     XFinallyEscape => "X-Finally-Escape",
     RFuel => "R-Fuel",
+    RMemory => "R-Memory",
     RDepth => "R-Depth",
 }
 

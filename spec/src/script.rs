@@ -4,13 +4,14 @@
 //! ;; comment
 //! (test "resume returns the body's final value"
 //!   (rules D-Handle K-Resume)               ; SPEC.md rules this case exercises
-//!   (limits :fuel 1000)                     ; optional
+//!   (limits :fuel 1000)                     ; optional; also :depth n, :memory n
 //!   (program
 //!     (with-handler ((Ping (x k) (+ 1 (resume k x)))) (perform Ping 41)))
-//!   (value 42)                              ; or (error "tag") / (error "tag" payload) / (exhausted fuel)
+//!   (value 42)                              ; or (error "tag") / (error "tag" payload) / (exhausted fuel|memory|depth)
 //!   (output)                                ; optional: exact emitted values
 //!   (trace "perform d1 Ping 41" ...)        ; optional: exact compact trace
-//!   (fuel-spent 12))                        ; optional: exact fuel spent
+//!   (fuel-spent 12)                         ; optional: exact fuel spent
+//!   (memory-spent 0))                       ; optional: exact memory spent
 //! ```
 //!
 //! `(prelude "std")` runs the program with a prelude's functions in scope.
@@ -55,6 +56,7 @@ pub struct Case {
     pub rules: Vec<Rule>,
     pub fuel: Option<u64>,
     pub depth: Option<u32>,
+    pub memory: Option<u64>,
     pub program: Program,
     pub map: SourceMap,
     /// A program run first; its value is the input `prev` of `program`.
@@ -64,6 +66,8 @@ pub struct Case {
     pub trace: Option<Vec<String>>,
     /// Exact fuel spent (SPEC.md §9.1).
     pub spent: Option<u64>,
+    /// Exact memory spent (SPEC.md §9.2).
+    pub memory_spent: Option<u64>,
 }
 
 /// Where a text must be rejected.
@@ -162,7 +166,11 @@ impl std::error::Error for ScriptError {}
 impl Case {
     /// The limits this case runs under, over the given defaults.
     pub fn limits(&self, defaults: Limits) -> Limits {
-        Limits { fuel: self.fuel.unwrap_or(defaults.fuel), depth: self.depth.unwrap_or(defaults.depth) }
+        Limits {
+            fuel: self.fuel.unwrap_or(defaults.fuel),
+            depth: self.depth.unwrap_or(defaults.depth),
+            memory: self.memory.unwrap_or(defaults.memory),
+        }
     }
 
     /// Whether the case needs a trace to be checked.
@@ -189,6 +197,11 @@ impl Case {
         if let (Some(want), false) = (self.spent, r.native) {
             if want != r.steps {
                 fails.push(format!("expected {want} fuel spent, got {}", r.steps));
+            }
+        }
+        if let (Some(want), false) = (self.memory_spent, r.native) {
+            if want != r.memory {
+                fails.push(format!("expected {want} memory spent, got {}", r.memory));
             }
         }
         if let Some(want) = &self.trace {
@@ -275,13 +288,14 @@ fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
     }
     let name = cur.string("the test name")?;
     let mut rules = Vec::new();
-    let (mut fuel, mut depth) = (None, None);
+    let (mut fuel, mut depth, mut memory) = (None, None, None);
     let mut program = None;
     let mut before = None;
     let mut outcome = None;
     let mut output = None;
     let mut trace = None;
     let mut spent = None;
+    let mut memory_spent = None;
     let mut prelude: Option<(String, Pos)> = None;
     let mut rejection: Option<(Stage, String, String)> = None;
     // The first clause that only makes sense for a program that runs.
@@ -291,7 +305,8 @@ fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
         let fpos = cur.expect_lparen("a test clause")?;
         let (word, wpos) = cur.atom("a test clause name")?;
         // The clauses that hold one setting each: a second would silently win.
-        if matches!(word.as_str(), "rules" | "limits" | "prelude" | "fuel-spent" | "output" | "trace") {
+        if matches!(word.as_str(), "rules" | "limits" | "prelude" | "fuel-spent" | "memory-spent" | "output" | "trace")
+        {
             if seen.contains(&word) {
                 return Err(ParseError::new(fpos, format!("a test has one `({word} ...)`")));
             }
@@ -323,7 +338,7 @@ fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
             }
             "limits" => {
                 while !cur.at_rparen() {
-                    let (opt, opos) = cur.atom("`:fuel` or `:depth`")?;
+                    let (opt, opos) = cur.atom("`:fuel`, `:depth` or `:memory`")?;
                     let repeated = |set: bool| match set {
                         true => Err(ParseError::new(opos, format!("`{opt}` appears twice in `limits`"))),
                         false => Ok(()),
@@ -336,6 +351,10 @@ fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
                         ":depth" => {
                             repeated(depth.is_some())?;
                             depth = Some(limit(cur, "the depth", u32::MAX as u64)? as u32);
+                        }
+                        ":memory" => {
+                            repeated(memory.is_some())?;
+                            memory = Some(limit(cur, "the memory", u64::MAX)?);
                         }
                         _ => return Err(ParseError::new(opos, format!("unknown limit `{opt}`"))),
                     }
@@ -374,13 +393,14 @@ fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
                         }
                     }
                     _ => {
-                        let (r, rpos) = cur.atom("`fuel` or `depth`")?;
+                        let (r, rpos) = cur.atom("`fuel`, `memory` or `depth`")?;
                         let res = match r.as_str() {
                             "fuel" => Resource::Fuel,
+                            "memory" => Resource::Memory,
                             "depth" => Resource::Depth,
-                            _ => return Err(ParseError::new(rpos, "expected `fuel` or `depth`")),
+                            _ => return Err(ParseError::new(rpos, "expected `fuel`, `memory` or `depth`")),
                         };
-                        cur.expect_rparen("`(exhausted fuel|depth)`")?;
+                        cur.expect_rparen("`(exhausted fuel|memory|depth)`")?;
                         ExpectOutcome::Exhausted(res)
                     }
                 });
@@ -392,6 +412,10 @@ fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
             "fuel-spent" => {
                 spent = Some(limit(cur, "the fuel spent", u64::MAX)?);
                 cur.expect_rparen("`(fuel-spent n)`")?;
+            }
+            "memory-spent" => {
+                memory_spent = Some(limit(cur, "the memory spent", u64::MAX)?);
+                cur.expect_rparen("`(memory-spent n)`")?;
             }
             "output" => {
                 let mut vs = Vec::new();
@@ -459,6 +483,7 @@ fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
         rules,
         fuel,
         depth,
+        memory,
         program,
         map,
         before,
@@ -466,6 +491,7 @@ fn parse_case(cur: &mut Cursor) -> Result<Entry, ParseError> {
         output,
         trace,
         spent,
+        memory_spent,
     })))
 }
 

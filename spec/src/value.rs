@@ -31,13 +31,18 @@ pub enum ValueView {
     Fn {
         name: Option<String>,
     },
-    /// A continuation, by canonical id.
+    /// A continuation, by canonical id; `earlier` when it belongs to an
+    /// earlier run than the one that shows it (SPEC.md §3.2: `#earlier-kN`).
     Cont {
         id: u32,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        earlier: bool,
     },
-    /// A cell reference, by canonical id.
+    /// A cell reference, by canonical id; `earlier` as for continuations.
     Cell {
         id: u32,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        earlier: bool,
     },
     Error {
         tag: String,
@@ -109,7 +114,8 @@ impl ValueView {
             (Bool(a), Bool(b)) => Ok(a == b),
             (Int(a), Int(b)) => Ok(a == b),
             (Str(a), Str(b)) => Ok(a == b),
-            (Cont { id: a }, Cont { id: b }) | (Cell { id: a }, Cell { id: b }) => Ok(a == b),
+            (Cont { id: a, earlier: x }, Cont { id: b, earlier: y })
+            | (Cell { id: a, earlier: x }, Cell { id: b, earlier: y }) => Ok(a == b && x == y),
             (Host { repr: a }, Host { repr: b }) => Ok(a == b),
             (List(a), List(b)) => {
                 if a.len() != b.len() {
@@ -167,12 +173,16 @@ impl ValueView {
                     if let Some(n) = a.strip_prefix("#fn:") {
                         return Ok(ValueView::Fn { name: Some(n.to_string()) });
                     }
-                    let id = |p: &str| a.strip_prefix(p).and_then(|d| d.parse::<u32>().ok());
-                    if let Some(i) = id("#k") {
-                        return Ok(ValueView::Cont { id: i });
+                    let (earlier, rest) = match a.strip_prefix("#earlier-") {
+                        Some(rest) => (true, rest),
+                        None => (false, a.strip_prefix('#').unwrap_or("")),
+                    };
+                    let id = |p: &str| rest.strip_prefix(p).and_then(|d| d.parse::<u32>().ok());
+                    if let Some(id) = id("k") {
+                        return Ok(ValueView::Cont { id, earlier });
                     }
-                    if let Some(i) = id("#cell") {
-                        return Ok(ValueView::Cell { id: i });
+                    if let Some(id) = id("cell") {
+                        return Ok(ValueView::Cell { id, earlier });
                     }
                     Err(ParseError::new(pos, format!("`{a}` is not a value")))
                 }
@@ -223,8 +233,8 @@ impl fmt::Display for ValueView {
             }
             ValueView::Fn { name: None } => f.write_str("#fn"),
             ValueView::Fn { name: Some(n) } => write!(f, "#fn:{n}"),
-            ValueView::Cont { id } => write!(f, "#k{id}"),
-            ValueView::Cell { id } => write!(f, "#cell{id}"),
+            ValueView::Cont { id, earlier } => write!(f, "#{}k{id}", if *earlier { "earlier-" } else { "" }),
+            ValueView::Cell { id, earlier } => write!(f, "#{}cell{id}", if *earlier { "earlier-" } else { "" }),
             ValueView::Error { tag, payload } => write!(f, "(error {} {payload})", quote_str(tag)),
             ValueView::Effect { label, payload } => write!(f, "(effect {label} {payload})"),
             ValueView::Host { repr } => write!(f, "#<{repr}>"),
@@ -259,8 +269,8 @@ impl Clone for ValueView {
             ValueView::Str(s) => ValueView::Str(s.clone()),
             ValueView::List(vs) => ValueView::List(vs.clone()),
             ValueView::Fn { name } => ValueView::Fn { name: name.clone() },
-            ValueView::Cont { id } => ValueView::Cont { id: *id },
-            ValueView::Cell { id } => ValueView::Cell { id: *id },
+            ValueView::Cont { id, earlier } => ValueView::Cont { id: *id, earlier: *earlier },
+            ValueView::Cell { id, earlier } => ValueView::Cell { id: *id, earlier: *earlier },
             ValueView::Error { tag, payload } => ValueView::Error { tag: tag.clone(), payload: payload.clone() },
             ValueView::Effect { label, payload } => {
                 ValueView::Effect { label: label.clone(), payload: payload.clone() }
@@ -282,7 +292,8 @@ impl PartialEq for ValueView {
             (Str(a), Str(b)) => a == b,
             (List(a), List(b)) => a == b,
             (Fn { name: a }, Fn { name: b }) => a == b,
-            (Cont { id: a }, Cont { id: b }) | (Cell { id: a }, Cell { id: b }) => a == b,
+            (Cont { id: a, earlier: x }, Cont { id: b, earlier: y })
+            | (Cell { id: a, earlier: x }, Cell { id: b, earlier: y }) => a == b && x == y,
             (Error { tag: t1, payload: p1 }, Error { tag: t2, payload: p2 }) => t1 == t2 && p1 == p2,
             (Effect { label: l1, payload: p1 }, Effect { label: l2, payload: p2 }) => l1 == l2 && p1 == p2,
             (Host { repr: a }, Host { repr: b }) => a == b,
@@ -304,7 +315,10 @@ impl Hash for ValueView {
                 ValueView::Str(s) => s.hash(h),
                 ValueView::List(vs) => vs.hash(h),
                 ValueView::Fn { name } => name.hash(h),
-                ValueView::Cont { id } | ValueView::Cell { id } => id.hash(h),
+                ValueView::Cont { id, earlier } | ValueView::Cell { id, earlier } => {
+                    id.hash(h);
+                    earlier.hash(h);
+                }
                 ValueView::Error { tag, payload } => {
                     tag.hash(h);
                     payload.hash(h);
@@ -330,8 +344,12 @@ impl fmt::Debug for ValueView {
             ValueView::Str(s) => f.debug_tuple("Str").field(s).finish(),
             ValueView::List(vs) => f.debug_tuple("List").field(vs).finish(),
             ValueView::Fn { name } => f.debug_struct("Fn").field("name", name).finish(),
-            ValueView::Cont { id } => f.debug_struct("Cont").field("id", id).finish(),
-            ValueView::Cell { id } => f.debug_struct("Cell").field("id", id).finish(),
+            ValueView::Cont { id, earlier } => {
+                f.debug_struct("Cont").field("id", id).field("earlier", earlier).finish()
+            }
+            ValueView::Cell { id, earlier } => {
+                f.debug_struct("Cell").field("id", id).field("earlier", earlier).finish()
+            }
             ValueView::Error { tag, payload } => {
                 f.debug_struct("Error").field("tag", tag).field("payload", payload).finish()
             }

@@ -133,7 +133,10 @@ fn a_negative_or_out_of_range_limit_is_rejected() {
         std::path::Path::new("t.kont"),
         r#"(test "t" (limits :fuel 0 :depth 4294967295) (program 1) (exhausted fuel))"#,
     );
-    assert_eq!(ok.unwrap().cases[0].limits(Limits::DEFAULT), Limits { fuel: 0, depth: u32::MAX });
+    assert_eq!(
+        ok.unwrap().cases[0].limits(Limits::DEFAULT),
+        Limits { fuel: 0, depth: u32::MAX, memory: Limits::DEFAULT.memory }
+    );
 }
 
 /// An option or single-setting clause given twice is an error: the last one

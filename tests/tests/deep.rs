@@ -123,6 +123,7 @@ fn a_value_1000000_deep_goes_through_json() {
         output: vec![v],
         trace: vec![kont_spec::Event::Raise { error: deep_error(), site: 0 }],
         steps: 1,
+        memory: 3,
         native: false,
     };
     let json = serde_json::to_string(&r).expect("serializes");

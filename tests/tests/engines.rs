@@ -33,7 +33,11 @@ fn double_resume_is_a_typed_catchable_error_on_both_engines() {
     );
     for e in engines() {
         let r = e.run(&p, Limits::DEFAULT, RunOptions::default());
-        let want = ValueView::List(vec![ValueView::Int(1), ValueView::str("one-shot"), ValueView::Cont { id: 1 }]);
+        let want = ValueView::List(vec![
+            ValueView::Int(1),
+            ValueView::str("one-shot"),
+            ValueView::Cont { id: 1, earlier: false },
+        ]);
         assert_eq!(r.outcome, Outcome::Value { value: want }, "{}", e.name());
     }
 }
@@ -54,23 +58,46 @@ fn a_continuation_from_another_run_is_rejected_on_both_engines() {
     }
 }
 
-/// SPEC.md §3.3: `=` compares a continuation's or cell's canonical id, also
-/// across runs (the stale one equals the current one with the same id), and
-/// every use of the stale one is still rejected.
+/// SPEC.md §3.2–§3.3: a continuation or cell of an earlier run prints as
+/// `#earlier-kN` / `#earlier-cellN`, never as the current run's `#kN`, and
+/// `=` compares identities as they print: the earlier run's is not equal to
+/// the current one with the same id, but equals itself; every use of it is
+/// still rejected. (Before: both printed `#k1` and compared equal.)
 #[test]
-fn equality_of_identities_across_runs_is_by_canonical_id_on_both_engines() {
+fn identities_of_an_earlier_run_print_apart_and_compare_as_printed_on_both_engines() {
     let first = program("(list (new-cell 0) (with-handler ((Park (x k) k)) (perform Park unit)))");
     let second = program_with(
         "(let ((c (new-cell 1)))
-           (with-handler ((Park (x k) (list (= k (nth prev 1)) (= c (head prev))
-                                           (try (get (head prev)) (catch e (error-tag e))))))
+           (with-handler ((Park (x k)
+                            (list (= k (nth prev 1)) (= c (head prev)) (= (head prev) (head prev))
+                                  (try (get (head prev)) (catch e (error-payload e)))
+                                  k c prev)))
              (perform Park unit)))",
         &["prev"],
     );
+    let cont = |id, earlier| ValueView::Cont { id, earlier };
+    let cell = |id, earlier| ValueView::Cell { id, earlier };
     for e in engines() {
-        let r = e.run_after(&first, &second, Limits::DEFAULT, RunOptions::default()).unwrap();
-        let want = ValueView::List(vec![ValueView::Bool(true), ValueView::Bool(true), ValueView::str("stale")]);
+        let r = e.run_after(&first, &second, Limits::DEFAULT, RunOptions { trace: true }).unwrap();
+        let want = ValueView::List(vec![
+            ValueView::Bool(false),
+            ValueView::Bool(false),
+            ValueView::Bool(true),
+            cell(1, true),
+            cont(1, false),
+            cell(1, false),
+            ValueView::List(vec![cell(1, true), cont(1, true)]),
+        ]);
         assert_eq!(r.outcome, Outcome::Value { value: want }, "{}", e.name());
+        assert_eq!(
+            r.outcome.to_string(),
+            "value (list false false true #earlier-cell1 #k1 #cell1 (list #earlier-cell1 #earlier-k1))",
+            "{}",
+            e.name()
+        );
+        // The stale error's payload in the trace is the earlier run's cell.
+        let raise = r.trace.iter().map(|ev| ev.to_string()).find(|ev| ev.starts_with("raise"));
+        assert_eq!(raise.as_deref(), Some("raise (error \"stale\" #earlier-cell1)"), "{}", e.name());
     }
 }
 

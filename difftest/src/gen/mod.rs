@@ -200,9 +200,11 @@ fn case_in(s: &mut impl Source, features: Features, focus: bool) -> Case {
     let size = 12 + s.below(60) as i32;
     let mut g = G { s, f: features, budget: size, fresh: 0 };
     let stale_percent = if focus { 40 } else { 8 };
-    // Now and then: a tight depth limit (R-Depth), or a second run (K-Stale).
+    // Now and then: a tight depth limit (R-Depth), a tight memory budget
+    // (R-Memory), or a second run (K-Stale).
+    let memory = tight_memory(size);
     if g.f.concurrency {
-        let limits = Limits { fuel: PRELUDE_FUEL, depth: 20_000 };
+        let limits = Limits { fuel: PRELUDE_FUEL, depth: 20_000, memory };
         // Now and then a second run using the first's continuation from a task.
         if g.s.chance(stale_percent) {
             let first = g.parking_program();
@@ -224,8 +226,19 @@ fn case_in(s: &mut impl Source, features: Features, focus: bool) -> Case {
     } else {
         (Program::new(body), None)
     };
-    let limits = Limits { fuel: FUEL, depth: if deep { 400 } else { 20_000 } };
+    let limits = Limits { fuel: FUEL, depth: if deep { 400 } else { 20_000 }, memory };
     Case { program, before, limits, features, prelude: false }
+}
+
+/// One case in seven gets a memory budget of 0..300 units (R-Memory), the
+/// others the default. Derived from the size already drawn, so the programs a
+/// seed generates stay the same.
+fn tight_memory(size: i32) -> u64 {
+    if size % 7 == 0 {
+        (size as u64 * 37) % 300
+    } else {
+        Limits::DEFAULT.memory
+    }
 }
 
 // ----- tiny constructors --------------------------------------------------

@@ -34,6 +34,10 @@ pub enum PyDiscard {
     Exhausted,
     /// The first of two runs returned no value.
     NoPrevious,
+    /// The reference showed an earlier run's continuation or cell
+    /// (`#earlier-kN`, SPEC.md §3.2): the Python host's views of a `K` or a
+    /// translated cell do not know the run showing them (§14.5).
+    EarlierRun,
 }
 
 #[derive(Clone, Debug)]
@@ -82,6 +86,9 @@ pub fn check(case: &Case, worker: &mut Worker) -> PyVerdict {
     let Some(r) = reference_run(case) else { return PyVerdict::Discard(PyDiscard::NoPrevious) };
     if matches!(r.outcome, Outcome::Exhausted { .. }) {
         return PyVerdict::Discard(PyDiscard::Exhausted);
+    }
+    if case.before.is_some() && shows_an_earlier_run(&r) {
+        return PyVerdict::Discard(PyDiscard::EarlierRun);
     }
     let mismatch = |first: String, python: Result<PyRun, String>| {
         PyVerdict::Mismatch(Box::new(PyMismatch {
@@ -355,7 +362,7 @@ fn py_repr(v: &ValueView) -> String {
         ValueView::Bool(false) => "False".into(),
         ValueView::Int(i) => i.to_string(),
         ValueView::Str(s) => python_str_repr(s),
-        ValueView::Cont { id } => format!("K(k{id})"),
+        ValueView::Cont { id, .. } => format!("K(k{id})"),
         other => other.to_string(),
     }
 }
@@ -394,4 +401,12 @@ pub fn corpus_case(case: &kont_spec::script::Case, limits: Limits) -> Case {
         features: Default::default(),
         prelude: false,
     }
+}
+
+/// Whether a two-run case's reference result shows an identity of the first run.
+fn shows_an_earlier_run(r: &kont_spec::RunResult) -> bool {
+    let text = |s: String| s.contains("#earlier-");
+    text(r.outcome.to_string())
+        || r.output.iter().any(|v| text(v.to_string()))
+        || r.trace.iter().any(|e| text(e.to_string()))
 }

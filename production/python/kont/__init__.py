@@ -74,38 +74,56 @@ from ._kont import K, RunReport, _register, run_report
 _register({**vars(_api), "GeneratorType": _types.GeneratorType})
 
 
-def run(program: Any, *, fuel: Optional[int] = None, depth: Optional[int] = None, trace: bool = True) -> Any:
+def run(
+    program: Any,
+    *,
+    fuel: Optional[int] = None,
+    depth: Optional[int] = None,
+    memory: Optional[int] = None,
+    trace: bool = True,
+) -> Any:
     """Run ``program`` (a call of a ``@do`` function) to its end on the VM
     and return its value.
 
     An uncaught exception leaves ``run`` as the original exception object,
     with kont's rendered traceback added as a note when ``trace`` is on (the
     default; ``trace=False`` runs faster and records nothing). ``fuel``
-    bounds the steps of Python code and ``depth`` the nesting (frames plus
-    boundaries); running out raises :class:`ExhaustedError`. ``Await``s wait
+    bounds the steps of Python code, ``depth`` the nesting (frames plus
+    boundaries) and ``memory`` what kont code builds (SPEC.md section 9.2);
+    running out raises :class:`ExhaustedError`. ``Await``s wait
     on an event loop of the run's own.
     """
-    return _finish(_report(program, fuel, depth, trace, None))
+    return _finish(_report(program, fuel, depth, memory, trace, None))
 
 
 async def async_run(
-    program: Any, *, fuel: Optional[int] = None, depth: Optional[int] = None, trace: bool = True
+    program: Any,
+    *,
+    fuel: Optional[int] = None,
+    depth: Optional[int] = None,
+    memory: Optional[int] = None,
+    trace: bool = True,
 ) -> Any:
     """``await async_run(program)`` inside a running asyncio application: the
     program runs on a worker thread, and its ``Await``s run on this loop,
     which keeps serving its other tasks meanwhile. Same result as ``run``."""
     loop = asyncio.get_running_loop()
-    report = await loop.run_in_executor(None, _report, program, fuel, depth, trace, loop)
+    report = await loop.run_in_executor(None, _report, program, fuel, depth, memory, trace, loop)
     return _finish(report)
 
 
 def _report(
-    program: Any, fuel: Optional[int], depth: Optional[int], trace: bool, loop: Optional[asyncio.AbstractEventLoop]
+    program: Any,
+    fuel: Optional[int],
+    depth: Optional[int],
+    memory: Optional[int],
+    trace: bool,
+    loop: Optional[asyncio.AbstractEventLoop],
 ) -> RunReport:
     if getattr(program, "__kont_do__", None) is not None and not isinstance(program, Program):
         raise TypeError(f"run() got the @do function {program.__qualname__!r} itself, not a program: call it")
     with _awaiting.Waiter(loop) as waiter:
-        return run_report(program, fuel=fuel, depth=depth, trace=trace, external=waiter)
+        return run_report(program, fuel=fuel, depth=depth, memory=memory, trace=trace, external=waiter)
 
 
 def _finish(report: RunReport) -> Any:
@@ -117,13 +135,15 @@ def _finish(report: RunReport) -> Any:
     return report.value
 
 
-def run_traced(program: Any, *, fuel: Optional[int] = None, depth: Optional[int] = None) -> RunReport:
+def run_traced(
+    program: Any, *, fuel: Optional[int] = None, depth: Optional[int] = None, memory: Optional[int] = None
+) -> RunReport:
     """Run ``program`` with its trace recorded; never raises for the
     program's own errors. The report has ``value``, ``error``, ``events``
     (one line per trace event, with canonical ids and ``file:line`` sites),
     ``traceback`` and ``steps``."""
     with _awaiting.Waiter(None) as waiter:
-        return run_report(program, fuel=fuel, depth=depth, trace=True, external=waiter)
+        return run_report(program, fuel=fuel, depth=depth, memory=memory, trace=True, external=waiter)
 
 
 __all__ = [

@@ -281,7 +281,7 @@ class StaleContinuationError(KontError):
 
 
 class ExhaustedError(RuntimeError):
-    """The run ran out of ``resource`` (``"fuel"`` or ``"depth"``); it ends the run."""
+    """The run ran out of ``resource`` (``"fuel"``, ``"memory"`` or ``"depth"``); it ends the run."""
 
     def __init__(self, resource: str) -> None:
         super().__init__(f"kont run exhausted its {resource}")

@@ -69,6 +69,7 @@ def run_report(
     *,
     fuel: Optional[int] = None,
     depth: Optional[int] = None,
+    memory: Optional[int] = None,
     trace: bool = True,
     external: Optional[Callable[[], list[tuple[int, bool, Any]]]] = None,
 ) -> RunReport:

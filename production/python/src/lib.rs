@@ -12,7 +12,7 @@ mod nodes;
 mod registry;
 mod value;
 
-use kont_spec::{Limits, Resource, RunOptions};
+use kont_spec::{Limits, RunOptions};
 use kont_vm::host::{run_host, HostExternal, HostFrame, HostStop, HostValue};
 use kont_vm::Value;
 use pyo3::prelude::*;
@@ -88,12 +88,13 @@ struct RunReport {
 /// Run `program` on the VM and report how it ended (never raises for the
 /// program's own errors; `ExhaustedError` is the `error` when a limit ends it).
 #[pyfunction]
-#[pyo3(signature = (program, *, fuel=None, depth=None, trace=true, external=None))]
+#[pyo3(signature = (program, *, fuel=None, depth=None, memory=None, trace=true, external=None))]
 fn run_report(
     py: Python<'_>,
     program: Bound<'_, PyAny>,
     fuel: Option<u64>,
     depth: Option<u32>,
+    memory: Option<u64>,
     trace: bool,
     external: Option<Py<PyAny>>,
 ) -> PyResult<RunReport> {
@@ -103,6 +104,9 @@ fn run_report(
     }
     if let Some(d) = depth {
         limits.depth = d;
+    }
+    if let Some(m) = memory {
+        limits.memory = m;
     }
     let entry = Value::Host(std::rc::Rc::new(Box::new(Entry(program.unbind()))));
     frame::open_run();
@@ -130,13 +134,7 @@ fn run_report(
             (py.None(), exc, tb)
         }
         HostStop::Exhausted(res) => {
-            let name = match res {
-                Resource::Fuel => "fuel",
-                Resource::Depth => "depth",
-                #[allow(unreachable_patterns)]
-                _ => "resource",
-            };
-            let exc = registry::get(py).exhausted.bind(py).call1((name,))?;
+            let exc = registry::get(py).exhausted.bind(py).call1((res.name(),))?;
             (py.None(), exc.unbind(), None)
         }
     };

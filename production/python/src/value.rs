@@ -232,7 +232,7 @@ pub fn view_of(o: &Bound<'_, PyAny>) -> ValueView {
         return ValueView::Str(s.to_string_lossy().into_owned());
     }
     if let Ok(k) = o.cast::<K>() {
-        return ValueView::Cont { id: k.get().id };
+        return ValueView::Cont { id: k.get().id, earlier: false };
     }
     let ty = o.get_type();
     let name = ty.qualname().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());

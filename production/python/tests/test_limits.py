@@ -279,3 +279,14 @@ def test_sequential_sub_calls_do_not_grow_depth():
         return t
 
     assert run(transfer_one(calls(10_000)), depth=20) == 10_000
+
+
+def test_memory_limit_ends_the_run():
+    # The driver (the standard prelude, SPEC.md section 14.8) builds kont
+    # lists before the program starts: with no memory at all it cannot.
+    assert run(chain(10)) == 10
+    with pytest.raises(kont.ExhaustedError) as ei:
+        run(chain(10), memory=0)
+    assert ei.value.resource == "memory"
+    rep = kont.run_traced(chain(10), memory=0)
+    assert isinstance(rep.error, kont.ExhaustedError) and rep.error.resource == "memory"

@@ -256,7 +256,7 @@ pub fn run_host(
 ) -> HostRun {
     let (code, map) = driver();
     let run = crate::next_run();
-    let mut m = Machine::new(code, run, limits.fuel, limits.depth, options.trace, false);
+    let mut m = Machine::new(code, run, limits, options.trace, false);
     m.external = external;
     let stop = match m.alloc_fiber(NONE, Boundary::None) {
         Flow::Break(exit) => exit,

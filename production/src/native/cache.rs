@@ -15,12 +15,13 @@ pub struct Store {
 }
 
 impl Store {
-    fn find(&self, key: &Value) -> Option<usize> {
+    /// `run` is the running one (`=` tells its identities from earlier runs').
+    fn find(&self, key: &Value, run: u64) -> Option<usize> {
         if crate::faults::active(crate::faults::Fault::CacheKeysByText) {
             return self.entries.iter().position(|(k, _)| shown(k) == shown(key));
         }
         // Keys are data (checked), so `=` cannot fail on them.
-        self.entries.iter().position(|(k, _)| equal(k, key) == Ok(true))
+        self.entries.iter().position(|(k, _)| equal(k, key, run) == Ok(true))
     }
 
     pub fn clause(&mut self, label: &str, x: Value, k: Rc<Continuation>) -> Reply {
@@ -29,7 +30,7 @@ impl Store {
             else {
                 return refuse(k, "bad-payload", x);
             };
-            if let Some(i) = self.find(&key) {
+            if let Some(i) = self.find(&key, k.run) {
                 self.entries.remove(i);
             }
             self.entries.push((key, v));
@@ -38,7 +39,7 @@ impl Store {
         if !data(&x) {
             return refuse(k, "bad-key", x);
         }
-        let found = self.find(&x);
+        let found = self.find(&x, k.run);
         match (label, found) {
             ("CacheGet", Some(i)) => Reply::Transfer(k, ok(self.entries[i].1.clone())),
             ("CacheGet", None) => refuse(k, "cache-miss", x),
