@@ -73,7 +73,7 @@ pub fn reference_run(case: &Case) -> Option<RunResult> {
     let options = RunOptions { trace: true };
     match &case.before {
         None => Some(r.run(&case.runnable(), case.limits, options)),
-        Some(first) => r.run_after(first, &case.program, case.limits, options),
+        Some(first) => r.run_after(first, &case.runnable(), case.limits, options),
     }
 }
 

@@ -244,7 +244,9 @@ def _eq(a, b):
                 return False
         return True
     if ta == "cont":
-        return a is b or (_k_id(a) is not None and _k_id(a) == _k_id(b))
+        # kont's K compares its id and its run (SPEC.md §3.3: an earlier
+        # run's continuation is not this run's with the same id).
+        return a is b or (_k_id(a) is not None and a == b)
     if ta == "cell":
         return a.n == b.n
     if ta == "error":
