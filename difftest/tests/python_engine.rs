@@ -98,6 +98,14 @@ fn untranslatable_programs_say_why() {
     assert_eq!(translate(&escape).err(), Some(Untranslatable::FinallyYieldsOnEscape));
     let pass = p("(let ((f (fn (k) (pass k)))) (with-handler ((A (x k) (f k))) (perform A 1)))");
     assert_eq!(translate(&pass).err(), Some(Untranslatable::PassEffectUnknown));
+    // In the body of a handler installed inside a clause, the pass may run
+    // under that handler's own clause (it resumes the continuation holding
+    // the pass): the enclosing clause's effect would be wrong (found by a
+    // campaign, seed 20261203).
+    let nested = p("(with-handler ((C (x k) (with-handler ((A (x k) (resume k 0))) \
+                    (with-intercept :only (C) (fn (e) (effect A 0)) \
+                    (do (perform C 0) (pass (new-cont (fn (z) z)))))))) (perform C 0))");
+    assert_eq!(translate(&nested).err(), Some(Untranslatable::PassEffectUnknown));
     let native = p("(with-handler :native \"cache\" ((A (x k) 1)) 2)");
     assert_eq!(translate(&native).err(), Some(Untranslatable::Native));
     // A finally that only emits is fine around a transfer.

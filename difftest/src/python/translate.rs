@@ -48,8 +48,9 @@ pub enum Untranslatable {
     /// function, or in code a continuation captured): the escape may cross it.
     FinallyYieldsOnCall,
     /// `(pass k)` without an effect where the dispatch's effect is not known
-    /// lexically (in a function, or in code a continuation may capture,
-    /// outside every clause): `Pass` needs the effect.
+    /// lexically (in a function, in a handler's body — its own clause may
+    /// resume a continuation captured there — or in code a continuation may
+    /// capture, outside every clause): `Pass` needs the effect.
     PassEffectUnknown,
     /// Program inputs other than `prev`.
     Inputs,
@@ -1130,7 +1131,11 @@ impl Tr {
         lines.push(format!("{hname}.__qualname__ = {}", py_str(&h.display_name())));
         b.extend(lines);
         let body_name = self.name("body");
-        let inner = Ctx { unknown_activation: ctx.clause_eff.is_none(), ..ctx.clone() };
+        // A continuation captured in the body may be resumed by this
+        // handler's own clause, whose activation is then the nearest one
+        // for a pass there: the enclosing clause's effect is not known.
+        let _ = ctx;
+        let inner = Ctx { clause_eff: None, unknown_activation: true };
         let def = self.def(&body_name, &[], &h.body, &inner)?;
         b.extend(def);
         self.yielded();
