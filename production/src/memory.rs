@@ -11,6 +11,11 @@ use crate::value::Value;
 /// Shared parts count every time they appear, as they print. The walk holds
 /// at most `cap` pending nodes, so it is bounded whatever the sharing.
 pub fn size(v: &Value, cap: u64) -> Option<u64> {
+    // A value without parts (the common `emit`) needs no work list.
+    if !matches!(v, Value::List(_) | Value::Error(_) | Value::Effect(_)) {
+        let n = 1 + if let Value::Str(s) = v { s.len() as u64 } else { 0 };
+        return (n <= cap).then_some(n);
+    }
     let mut total: u64 = 1;
     let mut todo = vec![v];
     while let Some(v) = todo.pop() {
