@@ -149,7 +149,7 @@ pub enum Op {
 }
 
 /// A compiled function body.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Proto {
     pub code: Vec<Instr>,
     pub nparams: u32,
@@ -170,14 +170,14 @@ pub enum Source {
 
 /// Functions sharing one environment: a lambda alone, a `letrec` group, or a
 /// handler's body and clauses.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Group {
     pub protos: Vec<ProtoId>,
     pub captures: Vec<Source>,
 }
 
 /// A `with-handler`: its group is `[body, clause…]`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct HandlerDef<'p> {
     pub group: u32,
     pub expr: &'p HandlerExpr,
@@ -233,7 +233,7 @@ pub fn label_bit(label: LabelId) -> u64 {
 }
 
 /// A `with-intercept` / `with-observe`: its group is `[body]`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct InterceptDef<'p> {
     pub group: u32,
     pub expr: &'p InterceptExpr,
@@ -250,7 +250,7 @@ impl InterceptDef<'_> {
 }
 
 /// A `try`: where its catch and finally code start, and where it ends.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct TryDef {
     pub catch_pc: Option<u32>,
     pub finally_pc: Option<u32>,
@@ -259,6 +259,7 @@ pub struct TryDef {
 }
 
 /// A whole compiled program.
+#[derive(Clone)]
 pub struct Code<'p> {
     pub protos: Vec<Proto>,
     pub groups: Vec<Group>,

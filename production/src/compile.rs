@@ -20,28 +20,50 @@ pub fn compile(program: &Program) -> Code<'_> {
 /// Compile `program`; `natives` says whether the standard prelude's
 /// `:native` handlers run natively or as their clauses.
 pub fn compile_with(program: &Program, natives: bool) -> Code<'_> {
-    let natives = if natives { crate::native::recognise(program) } else { HashMap::new() };
-    let mut c = Compiler {
-        code: Code {
-            protos: Vec::new(),
-            groups: Vec::new(),
-            consts: Vec::new(),
-            handlers: Vec::new(),
-            intercepts: Vec::new(),
-            tries: Vec::new(),
-            labels: Vec::new(),
-            main: 0,
-        },
-        label_ids: HashMap::new(),
-        scopes: Vec::new(),
-        groups: Vec::new(),
-        natives,
-    };
+    let std = crate::native::is_std(program);
+    let natives = if natives && std { crate::native::std_handlers() } else { HashMap::new() };
+    let mut c = Compiler::new(natives);
+    c.std_root = std.then_some(&program.body);
     let g = c.open_group(Vec::new(), Vec::new(), None);
     let inputs: Vec<&str> = program.inputs.iter().map(String::as_str).collect();
     c.code.main = c.function(g, &inputs, &program.body, None);
     c.close_group(g);
     c.code
+}
+
+/// The compiler's state just after the standard prelude's `letrec` group of
+/// a wrapped program is compiled. The group is the same in every such
+/// program (its nodes come first and it captures nothing from outside), so
+/// each thread compiles it once per `natives` setting and copies it in:
+/// otherwise compiling the prelude dominates a short program's run.
+struct StdPrefix {
+    code: Code<'static>,
+    label_ids: HashMap<&'static str, LabelId>,
+    group: u32,
+}
+
+thread_local! {
+    static STD_PREFIX: [std::cell::OnceCell<std::rc::Rc<StdPrefix>>; 2] = Default::default();
+}
+
+impl StdPrefix {
+    fn get(natives: bool) -> std::rc::Rc<StdPrefix> {
+        STD_PREFIX
+            .with(|cache| cache[natives as usize].get_or_init(|| std::rc::Rc::new(StdPrefix::compile(natives))).clone())
+    }
+
+    /// What `compile_with` does up to the end of the prelude's group, on the
+    /// prelude wrapped around `unit`.
+    fn compile(natives: bool) -> StdPrefix {
+        let program = crate::native::std_program();
+        let ExprKind::Letrec { funs, .. } = &program.body.kind else { unreachable!("a wrapped program is a letrec") };
+        let mut c = Compiler::new(if natives { crate::native::std_handlers() } else { HashMap::new() });
+        let g = c.open_group(Vec::new(), Vec::new(), None);
+        c.scopes.push(Scope::new(g, &[]));
+        let group = c.rec_group(funs);
+        debug_assert!(c.groups[g].captures.is_empty(), "the prelude captures nothing");
+        StdPrefix { code: c.code, label_ids: c.label_ids, group }
+    }
 }
 
 struct Compiler<'p> {
@@ -51,6 +73,8 @@ struct Compiler<'p> {
     groups: Vec<GroupCtx<'p>>,
     /// `with-handler` nodes to run natively.
     natives: HashMap<NodeId, crate::native::NativeKind>,
+    /// The root `letrec` when it is the standard prelude's (see `StdPrefix`).
+    std_root: Option<&'p Expr>,
 }
 
 /// A function being compiled.
@@ -66,6 +90,21 @@ struct Scope<'p> {
     try_depth: u32,
 }
 
+impl<'p> Scope<'p> {
+    fn new(group: usize, params: &[&'p str]) -> Scope<'p> {
+        let n = params.len() as u32;
+        Scope {
+            instrs: Vec::new(),
+            pending: 0,
+            locals: params.iter().enumerate().map(|(i, p)| (*p, i as u32)).collect(),
+            next_slot: n,
+            max_slot: n,
+            group,
+            try_depth: 0,
+        }
+    }
+}
+
 /// A group being compiled: its members' names (for `letrec`) and the values
 /// it captures from the scope that creates it.
 struct GroupCtx<'p> {
@@ -78,6 +117,26 @@ struct GroupCtx<'p> {
 }
 
 impl<'p> Compiler<'p> {
+    fn new(natives: HashMap<NodeId, crate::native::NativeKind>) -> Compiler<'p> {
+        Compiler {
+            code: Code {
+                protos: Vec::new(),
+                groups: Vec::new(),
+                consts: Vec::new(),
+                handlers: Vec::new(),
+                intercepts: Vec::new(),
+                tries: Vec::new(),
+                labels: Vec::new(),
+                main: 0,
+            },
+            label_ids: HashMap::new(),
+            scopes: Vec::new(),
+            groups: Vec::new(),
+            natives,
+            std_root: None,
+        }
+    }
+
     fn label(&mut self, l: &'p Label) -> LabelId {
         if let Some(&id) = self.label_ids.get(l.as_str()) {
             return id;
@@ -106,15 +165,7 @@ impl<'p> Compiler<'p> {
     /// Compile one function of group `g` with parameters `params`.
     fn function(&mut self, g: usize, params: &[&'p str], body: &'p Expr, name: Option<String>) -> ProtoId {
         let n = params.len() as u32;
-        self.scopes.push(Scope {
-            instrs: Vec::new(),
-            pending: 0,
-            locals: params.iter().enumerate().map(|(i, p)| (*p, i as u32)).collect(),
-            next_slot: n,
-            max_slot: n,
-            group: g,
-            try_depth: 0,
-        });
+        self.scopes.push(Scope::new(g, params));
         self.expr(body, true);
         self.emit(Op::Return);
         let s = self.scopes.pop().expect("open scope");
@@ -123,6 +174,28 @@ impl<'p> Compiler<'p> {
         self.code.protos.push(Proto { code: s.instrs, nparams: n, nlocals: s.max_slot, name });
         self.code.groups[self.groups[g].id as usize].protos.push(id);
         id
+    }
+
+    /// Compile a `letrec` group; its id.
+    fn rec_group(&mut self, funs: &'p [FunDef]) -> u32 {
+        let names = funs.iter().map(|f| f.name.as_str()).collect();
+        let arities = funs.iter().map(|f| f.lambda.params.len()).collect();
+        let g = self.open_group(names, arities, Some(self.scopes.len() - 1));
+        for f in funs {
+            let params: Vec<&str> = f.lambda.params.iter().map(String::as_str).collect();
+            self.function(g, &params, &f.lambda.body, Some(f.name.clone()));
+        }
+        self.close_group(g)
+    }
+
+    /// The standard prelude's group, copied from this thread's `StdPrefix`.
+    /// Nothing has been compiled yet but the root group's (empty) entry.
+    fn std_prefix(&mut self) -> u32 {
+        debug_assert!(self.code.protos.is_empty() && self.code.groups.len() == 1 && self.label_ids.is_empty());
+        let prefix = StdPrefix::get(!self.natives.is_empty());
+        self.code = prefix.code.clone();
+        self.label_ids = prefix.label_ids.clone();
+        prefix.group
     }
 
     fn scope(&mut self) -> &mut Scope<'p> {
@@ -294,13 +367,11 @@ impl<'p> Compiler<'p> {
             }
             ExprKind::Letrec { funs, body } => {
                 let names: Vec<&str> = funs.iter().map(|f| f.name.as_str()).collect();
-                let arities = funs.iter().map(|f| f.lambda.params.len()).collect();
-                let g = self.open_group(names.clone(), arities, Some(self.scopes.len() - 1));
-                for f in funs {
-                    let params: Vec<&str> = f.lambda.params.iter().map(String::as_str).collect();
-                    self.function(g, &params, &f.lambda.body, Some(f.name.clone()));
-                }
-                let group = self.close_group(g);
+                let group = if self.std_root.is_some_and(|r| std::ptr::eq(r, e)) {
+                    self.std_prefix()
+                } else {
+                    self.rec_group(funs)
+                };
                 let slot = self.scope().next_slot;
                 for name in &names {
                     self.bind(name);

@@ -136,7 +136,7 @@ impl<'p> Interp<'p> {
             // [E-Var]
             ExprKind::Var(x) => {
                 self.rule(Rule::EVar);
-                Step::Done(Res::Val(env.lookup(x).clone()))
+                Step::Done(Res::Val(env.lookup(x)))
             }
             // [E-Let]
             ExprKind::Let { name, value, body } => {
@@ -176,7 +176,7 @@ impl<'p> Interp<'p> {
             // [E-Letrec]
             ExprKind::Letrec { funs, body } => {
                 self.rule(Rule::ELetrec);
-                Step::Eval(body, rec_env(env, funs))
+                Step::Eval(body, env.bind_group(funs))
             }
             // [E-Call]
             ExprKind::Call { func, args } => {
@@ -348,7 +348,7 @@ impl<'p> Interp<'p> {
         self.rule(Rule::ECall);
         let mut env = match c.code {
             Code::Lambda(_) => c.env.clone(),
-            Code::Rec { group, .. } => rec_env(&c.env, group),
+            Code::Rec { group, .. } => c.env.bind_group(group),
         };
         for (p, v) in l.params.iter().zip(args) {
             env = env.bind(p, v);
@@ -411,14 +411,4 @@ impl<'p> Interp<'p> {
         let cleanup = self.eval(f, &env);
         self.bind(cleanup, move |_, _| r)
     }
-}
-
-/// ρ' = ρ[f ↦ ⟨ρ, group, f⟩ …]: each function of the group sees all of them.
-fn rec_env<'p>(env: &Env<'p>, group: &'p [FunDef]) -> Env<'p> {
-    let mut out = env.clone();
-    for (index, f) in group.iter().enumerate() {
-        let c = Closure { env: env.clone(), code: Code::Rec { group, index } };
-        out = out.bind(&f.name, Value::Fn(Shared::new(c)));
-    }
-    out
 }

@@ -6,6 +6,8 @@
 //! source sites by id, and a [`crate::syntax::SourceMap`] turns ids back into
 //! line:column when the program came from text.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::deep::grow;
@@ -390,7 +392,9 @@ pub enum ExprKind {
     },
     Fn(Lambda),
     Letrec {
-        funs: Vec<FunDef>,
+        /// Shared, so a prelude's functions are wrapped around each program
+        /// without copying them (see `prelude::Prelude::wrap`).
+        funs: Arc<Vec<FunDef>>,
         body: Box<Expr>,
     },
     Call {
@@ -493,7 +497,8 @@ impl Expr {
             If { cond, then, els } => vec![cond, then, els],
             Fn(l) => vec![&mut l.body],
             Letrec { funs, body } => {
-                let mut v: Vec<&mut Expr> = funs.iter_mut().map(|f| &mut *f.lambda.body).collect();
+                // Copies the functions first if another tree shares them.
+                let mut v: Vec<&mut Expr> = Arc::make_mut(funs).iter_mut().map(|f| &mut *f.lambda.body).collect();
                 v.push(body);
                 v
             }

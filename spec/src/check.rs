@@ -103,7 +103,7 @@ fn check_inner<'a>(e: &'a Expr, scope: &mut Vec<&'a str>) -> Result<(), CheckErr
             }
             let n = scope.len();
             scope.extend_from_slice(&fnames);
-            for f in funs {
+            for f in funs.iter() {
                 lambda(e, &f.lambda, scope)?;
             }
             let r = check(body, scope);

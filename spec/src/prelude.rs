@@ -3,6 +3,8 @@
 //! forms; running a program with it means running
 //! `(letrec ((f (x ...) body) ...) program)`.
 
+use std::sync::{Arc, OnceLock};
+
 use crate::ast::{Expr, ExprKind, FunDef, NodeId, Program};
 use crate::deep::grow;
 use crate::syntax::{cursor, ParseError, Pos, SourceMap};
@@ -18,13 +20,18 @@ pub fn source(name: &str) -> Option<&'static str> {
     }
 }
 
-/// A prelude parsed once: its functions and their positions.
+/// A prelude parsed once: its functions, already numbered as they are in a
+/// wrapped program, and their positions.
 #[derive(Clone, Debug)]
 pub struct Prelude {
     pub name: String,
-    funs: Vec<FunDef>,
-    /// Positions by the funs' provisional node ids.
+    /// Shared by every program wrapped with this prelude.
+    funs: Arc<Vec<FunDef>>,
+    /// Positions of the wrapped program's nodes `0..end`: the root (filled
+    /// in per program), then the funs'.
     spans: Vec<Pos>,
+    /// The first id after the prelude's nodes.
+    end: NodeId,
 }
 
 impl Prelude {
@@ -34,6 +41,13 @@ impl Prelude {
             ParseError::new(Pos { line: 1, col: 1 }, format!("no prelude named {name:?} (known: std)"))
         })?;
         Prelude::parse(name, src)
+    }
+
+    /// The standard prelude, parsed once per process: programs wrapped with
+    /// it share its functions.
+    pub fn std() -> &'static Prelude {
+        static STD_PRELUDE: OnceLock<Prelude> = OnceLock::new();
+        STD_PRELUDE.get_or_init(|| Prelude::load("std").expect("the standard prelude parses"))
     }
 
     pub fn parse(name: &str, src: &str) -> Result<Prelude, ParseError> {
@@ -46,7 +60,14 @@ impl Prelude {
             Ok(())
         })();
         cur.result(r)?;
-        Ok(Prelude { name: name.to_string(), funs, spans: cur.take_spans() })
+        let parsed = cur.take_spans();
+        // Number the functions once as `wrap` places them: the root letrec is 0.
+        let mut spans = vec![Pos::default()];
+        let mut next: NodeId = 1;
+        for f in funs.iter_mut() {
+            renumber(&mut f.lambda.body, &mut next, &parsed, &mut spans);
+        }
+        Ok(Prelude { name: name.to_string(), funs: Arc::new(funs), spans, end: next })
     }
 
     /// The names the prelude defines.
@@ -57,24 +78,18 @@ impl Prelude {
     /// `(letrec (prelude functions) body)`, renumbered, with a source map in
     /// which prelude nodes point into the prelude and the others into `map`.
     pub fn wrap(&self, mut program: Program, map: &SourceMap) -> (Program, SourceMap) {
-        let letrec = Expr::new(ExprKind::Letrec {
-            funs: self.funs.clone(),
-            body: Box::new(std::mem::replace(&mut program.body, Expr::new(ExprKind::Lit(crate::ast::Lit::Unit)))),
-        });
-        let mut spans = Vec::new();
-        let mut root = letrec;
-        let body_pos = map.pos(0).unwrap_or_default();
-        root.id = 0;
-        spans.push(body_pos);
-        let mut next: NodeId = 1;
-        let ExprKind::Letrec { funs, body } = &mut root.kind else { unreachable!() };
-        for f in funs.iter_mut() {
-            renumber(&mut f.lambda.body, &mut next, &self.spans, &mut spans);
-        }
-        let prelude_end = next;
-        renumber(body, &mut next, &map.spans, &mut spans);
-        program.body = root;
-        (program, SourceMap { spans, prelude: Some((self.name.clone(), 1, prelude_end)), hosts: Vec::new() })
+        let mut body = std::mem::replace(&mut program.body, Expr::new(ExprKind::Lit(crate::ast::Lit::Unit)));
+        let mut spans = self.spans.clone();
+        spans[0] = map.pos(0).unwrap_or_default();
+        let mut next = self.end;
+        renumber(&mut body, &mut next, &map.spans, &mut spans);
+        program.body = Expr::new(ExprKind::Letrec { funs: self.funs.clone(), body: Box::new(body) });
+        (program, SourceMap { spans, prelude: Some((self.name.clone(), 1, self.end)), hosts: Vec::new() })
+    }
+
+    /// Whether `funs` are this prelude's, as `wrap` places them.
+    pub fn is_own(&self, funs: &Arc<Vec<FunDef>>) -> bool {
+        Arc::ptr_eq(funs, &self.funs) || **funs == *self.funs
     }
 }
 

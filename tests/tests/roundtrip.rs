@@ -70,7 +70,7 @@ fn expr() -> impl Strategy<Value = Expr> {
                             funs.push(FunDef { name, lambda: Lambda { params: distinct(ps), body: b(body) } });
                         }
                     }
-                    Expr::new(ExprKind::Letrec { funs, body: b(body) })
+                    Expr::new(ExprKind::Letrec { funs: funs.into(), body: b(body) })
                 }),
             (e.clone(), proptest::collection::vec(e.clone(), 0..3))
                 .prop_map(move |(f, args)| Expr::new(ExprKind::Call { func: b(f), args })),

@@ -181,7 +181,7 @@ impl<S: Source> G<'_, S> {
             prim(Prim::Add, vec![int(1), call(var(&f), vec![prim(Prim::Sub, vec![var(&n), int(1)])])]),
         );
         e(ExprKind::Letrec {
-            funs: vec![FunDef { name: f.clone(), lambda: Lambda { params: vec![n], body: Box::new(body) } }],
+            funs: vec![FunDef { name: f.clone(), lambda: Lambda { params: vec![n], body: Box::new(body) } }].into(),
             body: Box::new(call(var(&f), vec![int(100_000)])),
         })
     }
@@ -388,7 +388,8 @@ impl<S: Source> G<'_, S> {
         // Mostly short; now and then long enough to run out of fuel (R-Fuel).
         let count = if self.s.chance(6) { 100_000 } else { 1 + self.s.below(6) as i64 };
         e(ExprKind::Letrec {
-            funs: vec![FunDef { name: f.clone(), lambda: Lambda { params: vec![n, acc], body: Box::new(body) } }],
+            funs: vec![FunDef { name: f.clone(), lambda: Lambda { params: vec![n, acc], body: Box::new(body) } }]
+                .into(),
             body: Box::new(call(var(&f), vec![int(count), int(0)])),
         })
     }

@@ -48,7 +48,6 @@ mod targeted;
 pub use source::{Bytes, Rng, Source};
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
 
 use kont_spec::ast::*;
 use kont_spec::prelude::Prelude;
@@ -145,9 +144,7 @@ impl Case {
 
 /// `program` wrapped with the standard prelude.
 pub fn with_std(program: &Program) -> Program {
-    static STD: OnceLock<Prelude> = OnceLock::new();
-    let std = STD.get_or_init(|| Prelude::load("std").expect("the standard prelude parses"));
-    std.wrap(program.clone(), &SourceMap::default()).0
+    Prelude::std().wrap(program.clone(), &SourceMap::default()).0
 }
 
 /// The fuel generated programs run with.

@@ -821,7 +821,7 @@ impl Tr {
                     }
                 }
                 let v = r.and_then(|_| self.expr(body, b, ctx));
-                for _ in funs {
+                for _ in funs.iter() {
                     self.env.pop();
                 }
                 v?

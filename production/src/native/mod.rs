@@ -81,20 +81,25 @@ pub enum Reply {
     Return(Value),
 }
 
-/// The `with-handler` nodes of `program` that may run natively: those of the
-/// standard prelude, when `program` is a program wrapped with it.
-pub fn recognise(program: &Program) -> HashMap<NodeId, NativeKind> {
-    let canonical = canonical();
-    let (ExprKind::Letrec { funs, .. }, ExprKind::Letrec { funs: std_funs, .. }) =
-        (&program.body.kind, &canonical.program.body.kind)
-    else {
-        return HashMap::new();
-    };
-    // Pre-order numbering makes a wrapped prelude's nodes identical in every program.
-    if funs.len() != std_funs.len() || funs.iter().zip(std_funs).any(|(a, b)| a != b) {
-        return HashMap::new();
+/// Whether `program` is a program wrapped with the standard prelude: its
+/// root is the prelude's `letrec`, node for node. Pre-order numbering makes
+/// a wrapped prelude's nodes, ids included, identical in every program.
+pub fn is_std(program: &Program) -> bool {
+    match &program.body.kind {
+        ExprKind::Letrec { funs, .. } => kont_spec::prelude::Prelude::std().is_own(funs),
+        _ => false,
     }
-    canonical.handlers.clone()
+}
+
+/// The `with-handler` nodes of a program wrapped with the standard prelude
+/// that run natively.
+pub fn std_handlers() -> HashMap<NodeId, NativeKind> {
+    canonical().handlers.clone()
+}
+
+/// The standard prelude wrapped around `unit`.
+pub fn std_program() -> &'static Program {
+    &canonical().program
 }
 
 struct Canonical {
@@ -106,7 +111,7 @@ struct Canonical {
 fn canonical() -> &'static Canonical {
     static CANONICAL: OnceLock<Canonical> = OnceLock::new();
     CANONICAL.get_or_init(|| {
-        let prelude = kont_spec::prelude::Prelude::load("std").expect("the standard prelude parses");
+        let prelude = kont_spec::prelude::Prelude::std();
         let (bare, map) = kont_spec::syntax::parse_program("unit").expect("unit parses");
         let (program, _): (Program, SourceMap) = prelude.wrap(bare, &map);
         let mut handlers = HashMap::new();

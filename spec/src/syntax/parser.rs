@@ -468,7 +468,7 @@ impl<'s> Cursor<'s> {
             return Err(ParseError::new(pos, "`letrec` needs at least one function"));
         }
         let body = self.body(pos, "`letrec`")?;
-        Ok(self.node(pos, ExprKind::Letrec { funs, body: b(body) }))
+        Ok(self.node(pos, ExprKind::Letrec { funs: funs.into(), body: b(body) }))
     }
 
     #[inline(never)]
