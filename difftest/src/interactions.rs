@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use kont_spec::ast::{Expr, ExprKind, Prim, ResumeMode};
+use kont_spec::ast::{ExprKind, Prim, ResumeMode};
 use kont_spec::{Event, RunResult, ValueView};
 
 use crate::gen::Case;
@@ -251,37 +251,45 @@ fn stale(case: &Case, r: &RunResult, found: &mut HashSet<Situation>) {
     if case.before.is_none() {
         return;
     }
-    // Sites are ids in the program as run (with the prelude, when wrapped).
-    let program = case.runnable();
-    let mut nodes: HashMap<u32, &Expr> = HashMap::new();
-    let mut todo = vec![&program.body];
-    while let Some(e) = todo.pop() {
-        nodes.insert(e.id, e);
-        if let ExprKind::Prim { op: Prim::Eq, args } = &e.kind {
-            if args.iter().any(|a| matches!(&a.kind, ExprKind::Var(x) if x == "prev")) && prev_is_cont(case) {
-                found.insert(Situation::StaleEq);
+    // `prev` is the program's own variable (the prelude never names it).
+    if prev_is_cont(case) {
+        case.program.body.walk(&mut |e| {
+            if let ExprKind::Prim { op: Prim::Eq, args } = &e.kind {
+                if args.iter().any(|a| matches!(&a.kind, ExprKind::Var(x) if x == "prev")) {
+                    found.insert(Situation::StaleEq);
+                }
             }
-        }
-        todo.extend(e.children());
+        });
     }
-    for ev in &r.trace {
-        let Event::Raise { error: ValueView::Error { tag, .. }, site } = ev else { continue };
-        if tag != "stale" {
-            continue;
+    let sites: HashSet<u32> = r
+        .trace
+        .iter()
+        .filter_map(|ev| match ev {
+            Event::Raise { error: ValueView::Error { tag, .. }, site } if tag == "stale" => Some(*site),
+            _ => None,
+        })
+        .collect();
+    if sites.is_empty() {
+        return;
+    }
+    // Sites are ids in the program as run (with the prelude, when wrapped).
+    case.runnable().body.walk(&mut |e| {
+        if !sites.contains(&e.id) {
+            return;
         }
-        let s = match nodes.get(site).map(|e| &e.kind) {
-            Some(ExprKind::Resume { mode: ResumeMode::Resume, throw: false, .. }) => Situation::StaleResume,
-            Some(ExprKind::Resume { mode: ResumeMode::Transfer, throw: false, .. }) => Situation::StaleTransfer,
-            Some(ExprKind::Resume { mode: ResumeMode::Resume, throw: true, .. }) => Situation::StaleResumeThrow,
-            Some(ExprKind::Resume { mode: ResumeMode::Transfer, throw: true, .. }) => Situation::StaleTransferThrow,
-            Some(ExprKind::Pass { .. }) => Situation::StalePass,
-            Some(ExprKind::NewCont { .. }) => Situation::StaleEnvelope,
-            Some(ExprKind::Prim { op: Prim::IsLive, .. }) => Situation::StaleLive,
-            Some(ExprKind::Prim { op: Prim::Get | Prim::Set, .. }) => Situation::StaleCell,
-            _ => continue,
+        let s = match &e.kind {
+            ExprKind::Resume { mode: ResumeMode::Resume, throw: false, .. } => Situation::StaleResume,
+            ExprKind::Resume { mode: ResumeMode::Transfer, throw: false, .. } => Situation::StaleTransfer,
+            ExprKind::Resume { mode: ResumeMode::Resume, throw: true, .. } => Situation::StaleResumeThrow,
+            ExprKind::Resume { mode: ResumeMode::Transfer, throw: true, .. } => Situation::StaleTransferThrow,
+            ExprKind::Pass { .. } => Situation::StalePass,
+            ExprKind::NewCont { .. } => Situation::StaleEnvelope,
+            ExprKind::Prim { op: Prim::IsLive, .. } => Situation::StaleLive,
+            ExprKind::Prim { op: Prim::Get | Prim::Set, .. } => Situation::StaleCell,
+            _ => return,
         };
         found.insert(s);
-    }
+    });
 }
 
 /// The first run hands over a continuation: its body is a handler (the
