@@ -49,10 +49,7 @@ pub fn run(a: Args) -> ExitCode {
             }
         }
     }
-    let seed =
-        a.seed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64));
-    let cases = a.cases.unwrap_or(20_000);
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (seed, cases, jobs) = sizes(&a, 20_000);
     // Case indices `shard.index, shard.index + N, ...` below `cases`.
     let mine = cases.saturating_sub(shard.index).div_ceil(shard.count);
     if shard == Shard::ALL {
@@ -60,10 +57,7 @@ pub fn run(a: Args) -> ExitCode {
     } else {
         eprintln!("campaign: shard {shard} of {cases} programs ({mine} of them), seed {seed}, {jobs} job(s)");
     }
-    let bar = ProgressBar::new(mine);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} programs  {per_sec}  eta {eta}").expect("template"),
-    );
+    let bar = progress_bar(mine);
     let tick = |done: u64| bar.set_position(done);
     let config = Config {
         cases,
@@ -86,6 +80,32 @@ pub fn run(a: Args) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// A campaign's seed (given, or from the clock), size (given, or
+/// `default_cases`) and worker count (given, or one per core).
+fn sizes(a: &Args, default_cases: u64) -> (u64, u64, usize) {
+    let seed =
+        a.seed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64));
+    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    (seed, a.cases.unwrap_or(default_cases), jobs)
+}
+
+/// The progress bar every campaign draws on stderr.
+fn progress_bar(len: u64) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} programs  {per_sec}  eta {eta}").expect("template"),
+    );
+    bar
+}
+
+/// The Python and doeff campaigns are not split into shards.
+fn no_shards(a: &Args) -> Option<ExitCode> {
+    a.shard.is_some().then(|| {
+        eprintln!("kont: --shard splits the vm engine's campaigns only");
+        ExitCode::from(2)
+    })
 }
 
 fn check_corpus(dir: &PathBuf, reference: &dyn Engine, vm: &dyn Engine) -> Result<(usize, usize), String> {
@@ -183,9 +203,8 @@ fn print_report(r: &Report) {
 /// `kont difftest --engine python`: the corpus, then a campaign, through Python.
 pub fn run_python(a: Args) -> ExitCode {
     use kont_difftest::python::{campaign as py, worker};
-    if a.shard.is_some() {
-        eprintln!("kont: --shard splits the vm engine's campaigns only");
-        return ExitCode::from(2);
+    if let Some(refused) = no_shards(&a) {
+        return refused;
     }
     if let Err(e) = worker::available() {
         eprintln!("kont: the Python engine needs kont's Python package (production/python/test.sh builds it): {e}");
@@ -217,15 +236,9 @@ pub fn run_python(a: Args) -> ExitCode {
         );
         bad |= !rt.failures.is_empty();
     }
-    let seed =
-        a.seed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64));
-    let cases = a.cases.unwrap_or(20_000);
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (seed, cases, jobs) = sizes(&a, 20_000);
     eprintln!("campaign (python): {cases} programs, seed {seed}, {jobs} job(s), one Python worker each");
-    let bar = ProgressBar::new(cases);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} programs  {per_sec}  eta {eta}").expect("template"),
-    );
+    let bar = progress_bar(cases);
     let tick = |done: u64| bar.set_position(done);
     let save = if a.save { a.corpus.join("regressions") } else { PathBuf::from("target/pydiff") };
     let config = py::PyConfig { cases, seed, jobs, save, progress: Some(&tick) };
@@ -320,9 +333,8 @@ pub fn run_python(a: Args) -> ExitCode {
 /// each difference from the reference classified (SPEC.md §11).
 pub fn run_doeff(a: Args, venv: &std::path::Path, timeout: f64) -> ExitCode {
     use kont_difftest::python::{doeff, doeff_campaign as dc};
-    if a.shard.is_some() {
-        eprintln!("kont: --shard splits the vm engine's campaigns only");
-        return ExitCode::from(2);
+    if let Some(refused) = no_shards(&a) {
+        return refused;
     }
     if !(timeout > 0.0 && timeout.is_finite()) {
         eprintln!("kont: --doeff-timeout must be a positive number of seconds");
@@ -336,15 +348,9 @@ pub fn run_doeff(a: Args, venv: &std::path::Path, timeout: f64) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let seed =
-        a.seed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64));
-    let cases = a.cases.unwrap_or(5_000);
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (seed, cases, jobs) = sizes(&a, 5_000);
     eprintln!("campaign (doeff): {cases} programs, seed {seed}, {jobs} job(s), timeout {timeout}s per program");
-    let bar = ProgressBar::new(cases);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} programs  {per_sec}  eta {eta}").expect("template"),
-    );
+    let bar = progress_bar(cases);
     let tick = |done: u64| bar.set_position(done);
     let save = if a.save { a.corpus.join("doeff") } else { PathBuf::from("target/doeff-found") };
     let config = dc::DoeffConfig {
