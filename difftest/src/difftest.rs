@@ -253,7 +253,7 @@ pub fn run_python(a: Args) -> ExitCode {
     bar.finish_and_clear();
     let c = &r.counts;
     eprintln!(
-        "campaign (python): {} programs in {:.1}s ({:.0} programs/s): {} translated ({:.1}%), {} agree ({} values, {} errors), {} not compared ({} reference exhausted, {} no first value, {} showing an earlier run's identity, §14.5), {} mismatch(es)",
+        "campaign (python): {} programs in {:.1}s ({:.0} programs/s): {} translated ({:.1}%), {} agree ({} values, {} errors), {} not compared ({} reference exhausted, {} no first value), {} mismatch(es)",
         c.run,
         r.elapsed.as_secs_f64(),
         r.programs_per_second(),
@@ -262,10 +262,9 @@ pub fn run_python(a: Args) -> ExitCode {
         c.values + c.errors,
         c.values,
         c.errors,
-        c.discard_exhausted + c.discard_no_previous + c.discard_earlier_run,
+        c.discard_exhausted + c.discard_no_previous,
         c.discard_exhausted,
         c.discard_no_previous,
-        c.discard_earlier_run,
         c.mismatches
     );
     eprintln!("untranslated, by reason: {}", untranslated(c));

@@ -134,7 +134,7 @@ impl Value {
                 label: code.labels[e.label as usize].clone(),
                 payload: Box::new(e.payload.view(code, run)),
             },
-            Value::Host(h) => h.view(),
+            Value::Host(h) => h.view(run),
         })
     }
 

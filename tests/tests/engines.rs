@@ -180,7 +180,7 @@ mod host {
     struct Starter;
 
     impl HostValue for Starter {
-        fn view(&self) -> ValueView {
+        fn view(&self, _run: u64) -> ValueView {
             ValueView::str("<host fn>")
         }
         fn callable(&self) -> bool {
@@ -224,7 +224,7 @@ mod host {
     struct Opaque;
 
     impl HostValue for Opaque {
-        fn view(&self) -> ValueView {
+        fn view(&self, _run: u64) -> ValueView {
             ValueView::Host { repr: "opaque".into() }
         }
         fn as_any(&self) -> &dyn std::any::Any {

@@ -28,7 +28,6 @@ pub struct PyCounts {
     pub errors: u64,
     pub discard_exhausted: u64,
     pub discard_no_previous: u64,
-    pub discard_earlier_run: u64,
     pub mismatches: u64,
 }
 
@@ -43,7 +42,6 @@ impl PyCounts {
         self.errors += o.errors;
         self.discard_exhausted += o.discard_exhausted;
         self.discard_no_previous += o.discard_no_previous;
-        self.discard_earlier_run += o.discard_earlier_run;
         self.mismatches += o.mismatches;
     }
 
@@ -61,7 +59,6 @@ impl PyCounts {
                     },
                     PyVerdict::Discard(PyDiscard::Exhausted) => self.discard_exhausted += 1,
                     PyVerdict::Discard(PyDiscard::NoPrevious) => self.discard_no_previous += 1,
-                    PyVerdict::Discard(PyDiscard::EarlierRun) => self.discard_earlier_run += 1,
                     PyVerdict::Mismatch(_) => self.mismatches += 1,
                     PyVerdict::Untranslatable(_) => unreachable!(),
                 }

@@ -34,10 +34,6 @@ pub enum PyDiscard {
     Exhausted,
     /// The first of two runs returned no value.
     NoPrevious,
-    /// The reference showed an earlier run's continuation or cell
-    /// (`#earlier-kN`, SPEC.md §3.2): the Python host's views of a `K` or a
-    /// translated cell do not know the run showing them (§14.5).
-    EarlierRun,
 }
 
 #[derive(Clone, Debug)]
@@ -86,9 +82,6 @@ pub fn check(case: &Case, worker: &mut Worker) -> PyVerdict {
     let Some(r) = reference_run(case) else { return PyVerdict::Discard(PyDiscard::NoPrevious) };
     if matches!(r.outcome, Outcome::Exhausted { .. }) {
         return PyVerdict::Discard(PyDiscard::Exhausted);
-    }
-    if case.before.is_some() && shows_an_earlier_run(&r) {
-        return PyVerdict::Discard(PyDiscard::EarlierRun);
     }
     let mismatch = |first: String, python: Result<PyRun, String>| {
         PyVerdict::Mismatch(Box::new(PyMismatch {
@@ -401,12 +394,4 @@ pub fn corpus_case(case: &kont_spec::script::Case, limits: Limits) -> Case {
         features: Default::default(),
         prelude: false,
     }
-}
-
-/// Whether a two-run case's reference result shows an identity of the first run.
-fn shows_an_earlier_run(r: &kont_spec::RunResult) -> bool {
-    let text = |s: String| s.contains("#earlier-");
-    text(r.outcome.to_string())
-        || r.output.iter().any(|v| text(v.to_string()))
-        || r.trace.iter().any(|e| text(e.to_string()))
 }

@@ -70,9 +70,12 @@ def show(v):
         return "#fn" if v.name is None else "#fn:" + v.name
     if t is K:
         i = _k_id(v)
-        return "#k" if i is None else "#k%d" % i
+        if i is None:
+            return "#k"
+        # An earlier run's continuation reaches this run only as `prev` (SPEC.md 3.2).
+        return ("#earlier-k%d" if any(type(f) is K and v == f for f in ST.foreign) else "#k%d") % i
     if t is Cell:
-        return "#cell%d" % v.n
+        return ("#cell%d" if v.run == ST.run else "#earlier-cell%d") % v.n
     if isinstance(v, Caught):
         return "(error %s %s)" % (_quote(v.tag), show(v.payload))
     if isinstance(v, Eff):

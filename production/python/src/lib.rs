@@ -25,7 +25,7 @@ use crate::value::{to_exception, to_py};
 struct Entry(Py<PyAny>);
 
 impl HostValue for Entry {
-    fn view(&self) -> kont_spec::ValueView {
+    fn view(&self, _run: u64) -> kont_spec::ValueView {
         kont_spec::ValueView::Host { repr: "program".into() }
     }
     fn callable(&self) -> bool {

@@ -72,8 +72,8 @@ impl HostValue for PyHost {
         self.tname.set(t);
         TYPE_NAMES[t as usize]
     }
-    fn view(&self) -> ValueView {
-        Python::attach(|py| view_of(self.obj.bind(py)))
+    fn view(&self, run: u64) -> ValueView {
+        Python::attach(|py| view_of(self.obj.bind(py), run))
     }
     fn callable(&self) -> bool {
         self.kind() & CALLABLE != 0
@@ -181,7 +181,8 @@ pub fn to_py(py: Python<'_>, v: &Value) -> Py<PyAny> {
     match v {
         Value::Host(h) => match h.as_any().downcast_ref::<PyHost>() {
             Some(p) => p.obj.clone_ref(py),
-            None => PyString::new(py, &view_text(&h.view())).into_any().unbind(),
+            // The package's other host value (the program entry) holds no continuation: any run will do.
+            None => PyString::new(py, &view_text(&h.view(0))).into_any().unbind(),
         },
         Value::Unit => py.None(),
         Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any().unbind(),
@@ -214,8 +215,8 @@ fn view_text(v: &ValueView) -> String {
     v.to_string()
 }
 
-/// How a Python object appears in traces (SPEC.md §14.5).
-pub fn view_of(o: &Bound<'_, PyAny>) -> ValueView {
+/// How a Python object appears in traces of run `run` (SPEC.md §14.5).
+pub fn view_of(o: &Bound<'_, PyAny>, run: u64) -> ValueView {
     let py = o.py();
     if o.is_none() {
         return ValueView::Unit;
@@ -232,20 +233,14 @@ pub fn view_of(o: &Bound<'_, PyAny>) -> ValueView {
         return ValueView::Str(s.to_string_lossy().into_owned());
     }
     if let Ok(k) = o.cast::<K>() {
-        return ValueView::Cont { id: k.get().id, earlier: false };
+        return ValueView::Cont { id: k.get().id, earlier: k.get().run != run };
     }
     let ty = o.get_type();
     let name = ty.qualname().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
     // kont's own errors keep their kont form, so a trace follows them across the raise into Python.
     if o.is_instance(registry::get(py).kont_error.bind(py)).unwrap_or(false) {
         if let (Ok(tag), Ok(payload)) = (o.getattr("tag").and_then(|t| t.extract::<String>()), o.getattr("payload")) {
-            return ValueView::error(tag, view_of(&payload));
-        }
-    }
-    // kont's own errors keep their kont form, so a trace follows them across the raise into Python.
-    if o.is_instance(registry::get(py).kont_error.bind(py)).unwrap_or(false) {
-        if let (Ok(tag), Ok(payload)) = (o.getattr("tag").and_then(|t| t.extract::<String>()), o.getattr("payload")) {
-            return ValueView::error(tag, view_of(&payload));
+            return ValueView::error(tag, view_of(&payload, run));
         }
     }
     if o.is_instance_of::<pyo3::exceptions::PyBaseException>() {

@@ -206,6 +206,28 @@ def test_k_from_earlier_run_is_not_live():
     assert run(main()) is False
 
 
+def test_k_from_earlier_run_shows_as_earlier_in_the_trace():
+    # SPEC.md 3.2 / 14.5: an earlier run's continuation prints apart from this run's own `#k1`.
+    saved = []
+
+    @handler
+    def park(effect: A, k):
+        saved.append(k)
+        return "parked"
+
+    run(park(perform(A())))
+    old = saved[0]
+
+    @do
+    def main():
+        yield Resume(old, 1)
+
+    rep = kont.run_report(main(), trace=True)
+    assert isinstance(rep.error, kont.StaleContinuationError)
+    [event] = rep.events
+    assert event.startswith(f'raise (error "stale" #earlier-k{old.id}) @')
+
+
 # --- NewCont ----------------------------------------------------------------
 
 

@@ -29,8 +29,9 @@ pub trait HostValue {
     fn type_name(&self) -> &'static str {
         "host"
     }
-    /// How the value appears in outcomes and traces.
-    fn view(&self) -> ValueView;
+    /// How the value appears in outcomes and traces of run `run` (a
+    /// continuation inside it from another run shows as an earlier run's).
+    fn view(&self, run: u64) -> ValueView;
     /// Whether the value can be called (`call` starts host code).
     fn callable(&self) -> bool {
         false
