@@ -25,6 +25,7 @@ Caught = getattr(kont, "CAUGHT", KontError)
 class _State:
     def __init__(self):
         self.output, self.marks, self.cells, self.run, self.ended, self.foreign = [], [], 0, 0, False, ()
+        self.earlier_ks = ()  # the continuations of the earlier run that `foreign` holds
         self.tail_calls = 0
         self.consumed = []
 
@@ -73,7 +74,7 @@ def show(v):
         if i is None:
             return "#k"
         # An earlier run's continuation reaches this run only as `prev` (SPEC.md 3.2).
-        return ("#earlier-k%d" if any(type(f) is K and v == f for f in ST.foreign) else "#k%d") % i
+        return ("#earlier-k%d" if any(v == f for f in ST.earlier_ks) else "#k%d") % i
     if t is Cell:
         return ("#cell%d" if v.run == ST.run else "#earlier-cell%d") % v.n
     if isinstance(v, Caught):
@@ -771,9 +772,22 @@ def _top(main):
         ST.ended = True  # what the run closes after its end (SPEC.md 14.4) is not the program's
 
 
+def _ks_in(v):
+    """The continuations in `v` and the lists inside it (iteratively: a list may nest deep)."""
+    todo, ks = [v], []
+    while todo:
+        x = todo.pop()
+        if type(x) is K:
+            ks.append(x)
+        elif isinstance(x, (tuple, list)):
+            todo.extend(x)
+    return ks
+
+
 def run_main(main, fuel=10_000_000, depth=None, foreign=()):
     """Run `main` (a generator function); the outcome, output, marks, events."""
     ST.output, ST.marks, ST.cells, ST.ended, ST.foreign, ST.tail_calls = [], [], 0, False, foreign, 0
+    ST.earlier_ks = tuple(_ks_in(foreign))
     ST.consumed = []
     ST.run += 1
     rep = kont.run_report(Program(_top, (main,)), fuel=fuel, depth=depth, trace=True)
