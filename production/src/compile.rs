@@ -20,10 +20,17 @@ pub fn compile(program: &Program) -> Code<'_> {
 /// Compile `program`; `natives` says whether the standard prelude's
 /// `:native` handlers run natively or as their clauses.
 pub fn compile_with(program: &Program, natives: bool) -> Code<'_> {
+    compile_program(program, natives, true)
+}
+
+/// `compile_with`; `prefix` says whether a standard prelude's group is
+/// copied from the thread's `StdPrefix` (always, but in the test that
+/// checks the copy against compiling it).
+fn compile_program(program: &Program, natives: bool, prefix: bool) -> Code<'_> {
     let std = crate::native::is_std(program);
     let natives = if natives && std { crate::native::std_handlers() } else { HashMap::new() };
     let mut c = Compiler::new(natives);
-    c.std_root = std.then_some(&program.body);
+    c.std_root = (std && prefix).then_some(&program.body);
     let g = c.open_group(Vec::new(), Vec::new(), None);
     let inputs: Vec<&str> = program.inputs.iter().map(String::as_str).collect();
     c.code.main = c.function(g, &inputs, &program.body, None);
@@ -558,6 +565,42 @@ impl<'p> Compiler<'p> {
         match self.resolve(i, x) {
             Source::Rec(m) if self.groups[self.scopes[i].group].arities[m as usize] == argc => Some(m),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a compiled program holds, as text.
+    fn dump(code: &Code) -> String {
+        let consts: Vec<String> = code.consts.iter().map(|v| v.view(code, 0).to_string()).collect();
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{}",
+            code.protos, code.groups, consts, code.handlers, code.intercepts, code.tries, code.labels, code.main
+        )
+    }
+
+    /// The copied prelude group is the compiled one: the same code, ids,
+    /// labels and constants, natives on and off, whatever the program around.
+    #[test]
+    fn the_std_prefix_is_what_compiling_the_prelude_gives() {
+        let std = kont_spec::prelude::Prelude::std();
+        for src in [
+            "unit",
+            "(run-scheduled (fn (u) (gather (list (spawn (fn (v) (perform Tick 1))) (spawn (fn (v) 2))))))",
+            "(with-handler ((Tick (x k) (resume k x))) (run-await (fn (u) (await 5 true 1))))",
+            "(let ((c (new-cell \"x\"))) (with-cache (fn (u) (do (cache-put 1 c) (cache-get 1)))))",
+        ] {
+            let (bare, map) = kont_spec::syntax::parse_program(src).expect("parses");
+            let (program, _) = std.wrap(bare, &map);
+            assert!(crate::native::is_std(&program));
+            for natives in [true, false] {
+                let copied = dump(&compile_program(&program, natives, true));
+                let compiled = dump(&compile_program(&program, natives, false));
+                assert_eq!(copied, compiled, "{src} (natives {natives})");
+            }
         }
     }
 }
