@@ -133,6 +133,6 @@ _kont.node_value = lambda node: node.value if hasattr(node, "value") else node.e
 _kont.CAUGHT = (KontError, UnhandledEffect)
 for _name in ("NewCont", "WithIntercept", "WithObserve", "scheduled", "Spawn", "Wait", "Gather", "Race",
               "Cancel", "YieldTask", "CreatePromise", "CompletePromise", "FailPromise", "CreateSemaphore",
-              "AcquireSemaphore", "ReleaseSemaphore", "Delay", "Now"):
+              "AcquireSemaphore", "ReleaseSemaphore", "Delay", "DelayFail", "Now"):
     setattr(_kont, _name, _refused(_name))
 sys.modules["kont"] = _kont

@@ -9,7 +9,7 @@ from kont import (EffectBase, KontError, K, NewCont, Pass, Program, Resume, Resu
 # The standard prelude's API (SPEC.md section 14.8).
 from kont import (scheduled, Spawn, Wait, Gather, Race, Cancel, YieldTask, CreatePromise,
                   CompletePromise, FailPromise, CreateSemaphore, AcquireSemaphore,
-                  ReleaseSemaphore, Delay, Now, Handle)
+                  ReleaseSemaphore, Delay, DelayFail, Now, Handle)
 
 _MIN, _MAX = -(1 << 63), (1 << 63) - 1
 # A continuation's canonical id, whether it is live, a continuation node's k

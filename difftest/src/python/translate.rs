@@ -27,9 +27,6 @@ use kont_spec::Program;
 /// Why a program is not translated. Counted by the campaign.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Untranslatable {
-    /// `await-fail` under the scheduler: `Delay` only completes; a failing
-    /// virtual await has no Python API.
-    AwaitFail,
     /// A prelude function used as a value, called with other arguments than
     /// its Python API takes (a list literal for `gather`/`race`), or one of
     /// the prelude's internal functions.
@@ -66,7 +63,6 @@ pub enum Untranslatable {
 
 impl Untranslatable {
     pub const ALL: &'static [Untranslatable] = &[
-        Untranslatable::AwaitFail,
         Untranslatable::PreludeShape,
         Untranslatable::Native,
         Untranslatable::FinallyYieldsOnEscape,
@@ -79,7 +75,6 @@ impl Untranslatable {
 
     pub fn name(self) -> &'static str {
         match self {
-            Untranslatable::AwaitFail => "prelude await-fail under the scheduler (no Python API)",
             Untranslatable::PreludeShape => "prelude function as a value or of another shape",
             Untranslatable::Native => "native handler",
             Untranslatable::FinallyYieldsOnEscape => "finally that yields around a transfer/pass in a nested function",
@@ -143,6 +138,7 @@ const RESERVED: &[&str] = &[
     "AcquireSemaphore",
     "ReleaseSemaphore",
     "Delay",
+    "DelayFail",
     "Now",
     "Caught",
     "CacheGet",
@@ -987,6 +983,7 @@ impl Tr {
             }
             ("now", 0) if self.under_run_await() => ("unwrap((yield NowEff(None)))", Vec::new()),
             ("await", 2) => ("Delay(arg({}), arg({}))", args.iter().collect()),
+            ("await-fail", 2) => ("DelayFail(arg({}), arg({}))", args.iter().collect()),
             ("now", 0) => ("Now()", Vec::new()),
             ("run-await", 1) => ("run_await({})", args.iter().collect()),
             // The prelude's cache, as the runtime's Python handler of the same clauses.
@@ -995,7 +992,6 @@ impl Tr {
             ("cache-exists", 1) => ("unwrap((yield CacheExists({})))", args.iter().collect()),
             ("cache-delete", 1) => ("unwrap((yield CacheDelete({})))", args.iter().collect()),
             ("cache-put", 2) => ("unwrap((yield CachePut(KList(({}, {})))))", args.iter().collect()),
-            ("await-fail", _) => return Err(Untranslatable::AwaitFail),
             (c, _) if c.starts_with("cache-") || c == "with-cache" => return Err(Untranslatable::PreludeShape),
             _ => return Err(Untranslatable::PreludeShape),
         };

@@ -349,7 +349,7 @@ class Handle:
 # The prelude functions a run's driver hands over, in `kont_vm::host::PRELUDE_API` order.
 _RUN_SCHEDULED, _SPAWN_AT, _WAIT, _GATHER, _RACE, _CANCEL, _YIELD = range(7)
 _NEW_PROMISE, _COMPLETE, _FAIL, _NEW_SEMAPHORE, _ACQUIRE, _RELEASE = range(7, 13)
-_VIRTUAL_AWAIT, _NOW = range(13, 15)
+_VIRTUAL_AWAIT, _NOW, _VIRTUAL_AWAIT_FAIL = range(13, 16)
 
 
 class PreludeCall:
@@ -541,6 +541,22 @@ class Delay(PreludeCall):
 
     def _kont_call(self) -> Tuple[int, list]:
         return _VIRTUAL_AWAIT, [self.ticks, self.value]
+
+
+class DelayFail(PreludeCall):
+    """``yield DelayFail(ticks, error)``: wait ``ticks`` ticks of the
+    scheduler's **virtual** clock, then raise ``error`` (an exception) at the
+    yield (the prelude's ``await-fail``: a deterministic failing wait, for
+    tests of timeouts and retries)."""
+
+    __slots__ = ("ticks", "error")
+
+    def __init__(self, ticks: int, error: BaseException) -> None:
+        self.ticks = ticks
+        self.error = error
+
+    def _kont_call(self) -> Tuple[int, list]:
+        return _VIRTUAL_AWAIT_FAIL, [self.ticks, self.error]
 
 
 class Now(PreludeCall):

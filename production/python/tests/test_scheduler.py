@@ -443,6 +443,45 @@ def test_virtual_time_delays_are_deterministic():
     assert run(scheduled(main())) == ([("a", 30), ("b", 10)], 30)
 
 
+def test_a_failing_virtual_delay_raises_its_error_after_its_ticks():
+    # The prelude's `await-fail` (SPEC.md 14.8): only the waiting task waits,
+    # and the exception object itself arrives at the yield.
+    boom = ValueError("timeout")
+
+    @do
+    def times_out():
+        try:
+            yield kont.DelayFail(20, boom)
+        except ValueError as e:
+            return e is boom, (yield kont.Now())
+        return "no error"
+
+    @do
+    def quick():
+        yield kont.Delay(5)
+        return "quick", (yield kont.Now())
+
+    @do
+    def main():
+        a = yield Spawn(times_out())
+        b = yield Spawn(quick())
+        return (yield Gather(a, b)), (yield kont.Now())
+
+    assert run(scheduled(main())) == ([(True, 20), ("quick", 5)], 20)
+
+    @do
+    def uncaught():
+        yield kont.DelayFail(3, boom)
+
+    @do
+    def waits():
+        return (yield Wait((yield Spawn(uncaught()))))
+
+    with pytest.raises(ValueError) as e:
+        run(scheduled(waits()))
+    assert e.value is boom
+
+
 def test_a_handle_written_as_a_list_names_the_task_and_list_elements_are_kont_data():
     # Regression (found by `kont difftest --engine python`): a list argument's
     # elements reached the prelude as host values, so `["task", 1]` was "not-a-handle".

@@ -309,6 +309,7 @@ pub const PRELUDE_API: &[&str] = &[
     "release",
     "await",
     "now",
+    "await-fail",
 ];
 
 /// The compiled driver, shared by every host run on this thread: the
