@@ -144,7 +144,8 @@ def test_one_shot_error_is_a_kont_error():
     assert issubclass(kont.UnhandledEffect, kont.KontError)
 
 
-def test_stale_continuation_from_earlier_run():
+def k_of_a_finished_run() -> K:
+    """A continuation parked by a clause of a run that has ended."""
     saved = []
 
     @handler
@@ -153,7 +154,11 @@ def test_stale_continuation_from_earlier_run():
         return "parked"
 
     assert run(park(perform(A()))) == "parked"
-    old = saved[0]
+    return saved[0]
+
+
+def test_stale_continuation_from_earlier_run():
+    old = k_of_a_finished_run()
 
     @do
     def main():
@@ -167,14 +172,7 @@ def test_stale_continuation_from_earlier_run():
 
 
 def test_stale_continuation_uncaught_leaves_run():
-    saved = []
-
-    @handler
-    def park(effect: A, k):
-        saved.append(k)
-        return "parked"
-
-    run(park(perform(A())))
+    saved = [k_of_a_finished_run()]
 
     @do
     def main():
@@ -189,14 +187,7 @@ def test_stale_continuation_uncaught_leaves_run():
 
 
 def test_k_from_earlier_run_is_not_live():
-    saved = []
-
-    @handler
-    def park(effect: A, k):
-        saved.append(k)
-        return "parked"
-
-    run(park(perform(A())))
+    saved = [k_of_a_finished_run()]
 
     @do
     def main():
@@ -208,15 +199,7 @@ def test_k_from_earlier_run_is_not_live():
 
 def test_k_from_earlier_run_shows_as_earlier_in_the_trace():
     # SPEC.md 3.2 / 14.5: an earlier run's continuation prints apart from this run's own `#k1`.
-    saved = []
-
-    @handler
-    def park(effect: A, k):
-        saved.append(k)
-        return "parked"
-
-    run(park(perform(A())))
-    old = saved[0]
+    old = k_of_a_finished_run()
 
     @do
     def main():
