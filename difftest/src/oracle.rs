@@ -14,6 +14,10 @@
 //! extend the reference's. The same program also runs on `vm-prelude` (the
 //! VM running the handlers' kont clauses), which must match the reference
 //! exactly, fuel and exhaustion included.
+//!
+//! Tracing only observes: the VM also runs each case untraced (as `kont run`
+//! does, where dispatch may take shortcuts nobody sees) and must end the
+//! same way, with the same output, fuel and memory.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -58,7 +62,8 @@ pub struct Mismatch {
     pub vm: Result<RunResult, String>,
     pub engine: &'static str,
     /// What differs, for counting: `panic`, `first-run`, `trace`, `outcome`,
-    /// `output`, `fuel`, `native-fuel`, `depth-prefix`, `fuel-prefix`.
+    /// `output`, `fuel`, `native-fuel`, `depth-prefix`, `fuel-prefix`,
+    /// `untraced` (then `reference` is the engine's own traced run).
     pub kind: &'static str,
 }
 
@@ -167,6 +172,9 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
             }));
         }
     };
+    if let Some(m) = untraced_difference(vm, case, &program, &v) {
+        return Verdict::Mismatch(m);
+    }
     if !v.native {
         return compare(r, v, vm.name());
     }
@@ -190,6 +198,52 @@ pub fn check(case: &Case, reference: &dyn Engine, vm: &dyn Engine, cov: &mut Cov
             kind: "panic",
         })),
     }
+}
+
+/// Run `engine` on the case again untraced: where it differs from its traced
+/// run `traced` (outcome, output, fuel, memory), the mismatch.
+fn untraced_difference(
+    engine: &dyn Engine,
+    case: &Case,
+    program: &Program,
+    traced: &RunResult,
+) -> Option<Box<Mismatch>> {
+    let options = RunOptions { trace: false };
+    let u = catch_unwind(AssertUnwindSafe(|| match &case.before {
+        None => Some(engine.run(program, case.limits, options)),
+        Some(first) => engine.run_after(first, program, case.limits, options),
+    }));
+    let u = match u {
+        Ok(Some(u)) => u,
+        Ok(None) => return None,
+        Err(_) => {
+            return Some(Box::new(Mismatch {
+                first: format!("{} panicked untraced", engine.name()),
+                trace_at: None,
+                reference: Ok(traced.clone()),
+                vm: Err("panic".into()),
+                engine: engine.name(),
+                kind: "untraced",
+            }))
+        }
+    };
+    let first = if u.outcome != traced.outcome {
+        format!("untraced outcome `{}`, traced `{}`", u.outcome, traced.outcome)
+    } else if u.output != traced.output {
+        format!("untraced output {} values, traced {}", u.output.len(), traced.output.len())
+    } else if (u.steps, u.memory) != (traced.steps, traced.memory) {
+        format!("untraced fuel/memory {}/{}, traced {}/{}", u.steps, u.memory, traced.steps, traced.memory)
+    } else {
+        return None;
+    };
+    Some(Box::new(Mismatch {
+        first: format!("{}: {first}", engine.name()),
+        trace_at: None,
+        reference: Ok(traced.clone()),
+        vm: Ok(u),
+        engine: engine.name(),
+        kind: "untraced",
+    }))
 }
 
 /// The verdict on two completed runs.

@@ -192,6 +192,8 @@ pub struct HandlerDef<'p> {
     /// Run by a built-in instead of its clauses (the standard prelude's own
     /// handler, natives enabled).
     pub native: Option<Builtin>,
+    /// Per clause: its shape when it is a plain `(transfer k e)` (see `tail_transfer.rs`).
+    pub tail_transfer: Vec<Option<crate::tail_transfer::TailTransfer>>,
 }
 
 /// A built-in implementation the compiler chose for a handler: an opaque
@@ -270,6 +272,13 @@ pub struct Code<'p> {
     pub labels: Vec<Label>,
     /// The program body: group 0, member 0; its parameters are the inputs.
     pub main: ProtoId,
+}
+
+impl Code<'_> {
+    /// Whether some handler clause can take the tail-transfer shortcut.
+    pub fn has_tail_transfer(&self) -> bool {
+        self.handlers.iter().any(|h| h.tail_transfer.iter().any(Option::is_some))
+    }
 }
 
 // The instruction loop reads one of these per step: keep it small.

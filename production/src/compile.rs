@@ -464,6 +464,13 @@ impl<'p> Compiler<'p> {
                 }
                 let only = h.only.as_ref().map(|ls| ls.iter().map(|l| self.label(l)).collect());
                 let label_mask = clauses.iter().fold(0, |m, &(l, _)| m | crate::code::label_bit(l));
+                let tail_transfer = (h.clauses.iter().enumerate())
+                    .map(|(i, c)| {
+                        c.label.as_ref()?;
+                        let proto = self.code.groups[group as usize].protos[i + 1];
+                        crate::tail_transfer::analyse(&self.code.protos[proto as usize].code)
+                    })
+                    .collect();
                 self.code.handlers.push(HandlerDef {
                     group,
                     expr: h,
@@ -473,6 +480,7 @@ impl<'p> Compiler<'p> {
                     only,
                     name: h.display_name(),
                     native: self.natives.get(&e.id).map(|k| k.builtin()),
+                    tail_transfer,
                 });
                 let def = self.code.handlers.len() as u32 - 1;
                 self.emit(Op::WithHandler { def });

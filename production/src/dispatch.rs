@@ -21,6 +21,12 @@ use crate::value::Value;
 impl Machine<'_, '_> {
     /// [D-Perform]: suspend the running function at the perform and dispatch.
     pub fn perform(&mut self, label: LabelId, payload: Value, site: NodeId) -> Flow {
+        if self.unobserved {
+            if let Some(v) = self.tail_transfer(label, &payload) {
+                self.stack.push(v);
+                return Flow::Continue(());
+            }
+        }
         let me = self.save();
         self.frames.push(me);
         self.perform_suspended(label, payload, site)

@@ -51,6 +51,9 @@ pub enum Fault {
     StalePassAccepted,
     /// `new-cont` accepts a continuation of another run as its envelope.
     StaleEnvelopeAccepted,
+    // ----- shortcuts of untraced runs
+    /// The tail-transfer shortcut does not charge its clause's fuel.
+    TailTransferFree,
 }
 
 impl Fault {
@@ -75,6 +78,7 @@ impl Fault {
         Fault::StaleTransferAccepted,
         Fault::StalePassAccepted,
         Fault::StaleEnvelopeAccepted,
+        Fault::TailTransferFree,
     ];
 }
 
@@ -97,6 +101,20 @@ pub fn active(f: Fault) -> bool {
 #[inline(always)]
 pub fn active(_: Fault) -> bool {
     false
+}
+
+/// Whether untraced runs may take shortcuts: no fault is injected (a fault
+/// changes the full path, which a shortcut would bypass), or the one
+/// injected is in a shortcut.
+#[cfg(feature = "faults")]
+pub fn shortcuts_allowed() -> bool {
+    matches!(ACTIVE.load(std::sync::atomic::Ordering::Relaxed), 0) || active(Fault::TailTransferFree)
+}
+
+#[cfg(not(feature = "faults"))]
+#[inline(always)]
+pub fn shortcuts_allowed() -> bool {
+    true
 }
 
 // ----- the injectors: where each VM fault changes the machine ---------------

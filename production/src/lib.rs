@@ -21,6 +21,7 @@ mod machine;
 mod memory;
 mod native;
 mod prim;
+mod tail_transfer;
 mod value;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,8 +33,7 @@ pub use compile::{compile, compile_with};
 pub use continuation::Continuation;
 pub use value::Value;
 
-use fiber::{Boundary, NONE};
-use machine::{Exit, Flow, Machine};
+use machine::{Exit, Machine};
 
 /// Each run gets a fresh identity; continuations and cells carry it.
 static RUNS: AtomicU64 = AtomicU64::new(1);
@@ -72,17 +72,7 @@ impl Vm {
     ) -> RawRun {
         let run = next_run();
         let mut m = Machine::new(code, run, limits, options.trace, count);
-        let stop = match m.alloc_fiber(NONE, Boundary::None) {
-            Flow::Break(exit) => exit,
-            Flow::Continue(root) => {
-                m.enter(root);
-                let argc = inputs.len() as u32;
-                m.stack.extend(inputs);
-                let env = m.make_env(0);
-                m.start_function(code.main, env, argc, 0);
-                m.execute()
-            }
-        };
+        let stop = m.run_main(inputs);
         // The outcome is copied out as an observable value: R-Memory charges it.
         let stop = match stop {
             Exit::Finished(v) | Exit::Failed(v, _) if m.spend_size(&v).is_break() => {

@@ -75,6 +75,12 @@ pub struct Machine<'c, 'p> {
     /// Used continuation objects no one else holds, for the next captures
     /// (one allocation less per perform + resume; see `Machine::recycle`).
     pub spare_conts: Vec<Rc<crate::continuation::Continuation>>,
+    /// Neither traced, nor counted, nor under an injected fault, and some
+    /// clause has the shape of the shortcut whose steps nobody then sees
+    /// (`tail_transfer.rs`): dispatch may take it.
+    pub unobserved: bool,
+    /// Performs the tail-transfer shortcut answered.
+    pub tail_transfers: u64,
     /// A native handler was installed (SPEC.md §13.6: fuel is then not the spec's count).
     pub natives_used: bool,
     /// The host's settler of promises from outside (SPEC.md §14.9), asked when
@@ -116,6 +122,8 @@ impl<'c, 'p> Machine<'c, 'p> {
             dispatches: 0,
             conts: 0,
             spare_conts: Vec::new(),
+            unobserved: !trace && !count && crate::faults::shortcuts_allowed() && code.has_tail_transfer(),
+            tail_transfers: 0,
             natives_used: false,
             external: None,
             pending_host: None,
@@ -152,6 +160,18 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
         self.fuel -= n;
         Flow::Continue(())
+    }
+
+    /// Fuel left.
+    #[inline]
+    pub fn fuel_left(&self) -> u64 {
+        self.fuel
+    }
+
+    /// Spend `n` fuel, which must be left.
+    #[inline]
+    pub fn spend_fuel(&mut self, n: u64) {
+        self.fuel -= n;
     }
 
     /// Whether one more frame or fiber would pass the depth limit (R-Depth).
@@ -365,6 +385,21 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     // ----- the loop -----------------------------------------------------------
 
+    /// Run the program's body with its inputs, in a fresh root fiber.
+    pub fn run_main(&mut self, inputs: Vec<Value>) -> Exit {
+        match self.alloc_fiber(crate::fiber::NONE, Boundary::None) {
+            Flow::Break(exit) => exit,
+            Flow::Continue(root) => {
+                self.enter(root);
+                let argc = inputs.len() as u32;
+                self.stack.extend(inputs);
+                let env = self.make_env(0);
+                self.start_function(self.code.main, env, argc, 0);
+                self.execute()
+            }
+        }
+    }
+
     /// Run until the program ends.
     pub fn execute(&mut self) -> Exit {
         loop {
@@ -485,27 +520,19 @@ impl<'c, 'p> Machine<'c, 'p> {
                 Op::Prim { op, argc, node } => self.prim(op, argc, node)?,
                 Op::Arith { op, a, b, node } => {
                     let fast = match (self.int_arg(a, b, true), self.int_arg(b, a, false)) {
-                        (Some(x), Some(y)) => {
-                            // Results are written straight into the stack slot (no temporary).
-                            let r = match op {
-                                Prim::Add => x.checked_add(y).map(Ok),
-                                Prim::Sub => x.checked_sub(y).map(Ok),
-                                Prim::Mul => x.checked_mul(y).map(Ok),
-                                _ => Some(Err(compare(op, x, y))),
-                            };
-                            match r {
-                                Some(r) => {
-                                    self.drop_args(a, b);
-                                    self.rule(Rule::EPrim);
-                                    match r {
-                                        Ok(i) => self.stack.push(Value::Int(i)),
-                                        Err(c) => self.stack.push(Value::Bool(c)),
-                                    }
-                                    true
+                        (Some(x), Some(y)) => match crate::tail_transfer::int_arith(op, x, y) {
+                            Some(r) => {
+                                self.drop_args(a, b);
+                                self.rule(Rule::EPrim);
+                                // Results are written straight into the stack slot (no temporary).
+                                match r {
+                                    Ok(i) => self.stack.push(Value::Int(i)),
+                                    Err(c) => self.stack.push(Value::Bool(c)),
                                 }
-                                None => false,
+                                true
                             }
-                        }
+                            None => false,
+                        },
                         _ => false,
                     };
                     if !fast {

@@ -15,7 +15,8 @@ const SEED: u64 = 20261123;
 /// `SEED` caught it (SemaphoreLifo 59, CancelLeavesTimer 381,
 /// CancelLeavesSemaphoreQueue 156, WakeAtDefaultPriority 156,
 /// SameTickTimersLifo 2, CacheKeysByText 67, AwaitClockStill 1536,
-/// StaleTransferAccepted 15, StalePassAccepted 34, StaleEnvelopeAccepted 134),
+/// StaleTransferAccepted 15, StalePassAccepted 34, StaleEnvelopeAccepted 134,
+/// TailTransferFree 3),
 /// so a generator change that makes a fault's situation much rarer fails here.
 fn budget(fault: Fault) -> u64 {
     match fault {
@@ -39,6 +40,7 @@ fn budget(fault: Fault) -> u64 {
         Fault::StaleTransferAccepted => 100,
         Fault::StalePassAccepted => 200,
         Fault::StaleEnvelopeAccepted => 500,
+        Fault::TailTransferFree => 10,
     }
 }
 
