@@ -234,6 +234,24 @@ pub fn label_bit(label: LabelId) -> u64 {
     1 << (label % 64)
 }
 
+impl HandlerDef<'_> {
+    /// The labels the handler may take, as `takes_bit`s: a clear bit means
+    /// `clause_for` is `None` (a catch-all takes every label; `:only` can only
+    /// take fewer).
+    pub fn takes(&self) -> u32 {
+        if self.otherwise.is_some() {
+            return u32::MAX;
+        }
+        self.clauses.iter().fold(0, |m, &(l, _)| m | takes_bit(l))
+    }
+}
+
+/// A label's bit in `HandlerDef::takes` (labels share bits modulo 32).
+#[inline]
+pub fn takes_bit(label: LabelId) -> u32 {
+    1 << (label % 32)
+}
+
 /// A `with-intercept` / `with-observe`: its group is `[body]`.
 #[derive(Clone, Debug)]
 pub struct InterceptDef<'p> {
@@ -283,3 +301,38 @@ impl Code<'_> {
 
 // The instruction loop reads one of these per step: keep it small.
 const _: [(); 32] = [(); std::mem::size_of::<Instr>()];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kont_spec::{check_program, parse_program};
+
+    /// A clear `takes` bit must mean the handler takes no clause for the
+    /// label: 40 labels (bits shared modulo 32), labelled clauses, a
+    /// catch-all and an `:only` filter.
+    #[test]
+    fn a_clear_takes_bit_means_no_clause() {
+        let labels: Vec<String> = (0..40).map(|i| format!("L{i}")).collect();
+        let performs: String = labels.iter().map(|l| format!("(perform {l} 1) ")).collect();
+        let src = format!(
+            "(with-handler ((L0 (x k) (transfer k x)) (L33 (x k) (transfer k x)))
+               (with-handler ((else (e k) (transfer k 0)))
+                 (with-handler :only (L1 L5) ((L1 (x k) (transfer k x)) (L7 (x k) (transfer k x)))
+                   (do {performs}))))"
+        );
+        let (program, _) = parse_program(&src).expect("parses");
+        check_program(&program).expect("checks");
+        let code = crate::compile(&program);
+        assert_eq!(code.handlers.len(), 3);
+        let mut taken = 0;
+        for h in &code.handlers {
+            for label in 0..code.labels.len() as LabelId {
+                if h.clause_for(label).is_some() || h.clause_ignoring_filter(label).is_some() {
+                    taken += 1;
+                    assert_ne!(h.takes() & takes_bit(label), 0, "{} takes {}", h.name, code.labels[label as usize]);
+                }
+            }
+        }
+        assert!(taken > 40, "the catch-all takes every label");
+    }
+}

@@ -391,9 +391,9 @@ impl Machine<'_, '_> {
             let scope = self.new_scope();
             self.rule(Rule::BInstall);
             let (copy, kind, name, from) = match b {
-                Boundary::Handler { scope: from, def, env, native } => {
+                Boundary::Handler { scope: from, def, takes, env, native } => {
                     let name = self.code.handlers[def as usize].name.clone();
-                    (Boundary::Handler { scope, def, env, native }, BoundaryKind::Handler, name, from)
+                    (Boundary::Handler { scope, def, takes, env, native }, BoundaryKind::Handler, name, from)
                 }
                 Boundary::Intercept { scope: from, def, func } => {
                     let kind = if self.code.intercepts[def as usize].observe {

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use kont_spec::errors;
 use kont_spec::{BoundaryKind, ErrorTag, Event, NodeId, Rule, ValueView};
 
-use crate::code::{InterceptDef, LabelId};
+use crate::code::{takes_bit, InterceptDef, LabelId};
 use crate::continuation::{Chain, Continuation};
 use crate::faults::{self, Fault};
 use crate::fiber::{Boundary, Dispatch, Frame, NONE};
@@ -66,9 +66,11 @@ impl Machine<'_, '_> {
             steps += 1;
             assert!(steps <= self.fibers.len(), "fiber chain cycle");
             match self.fibers.boundary(f) {
-                Boundary::Handler { scope, def, .. } => {
+                Boundary::Handler { scope, def, takes, .. } => {
                     let h = &self.code.handlers[*def as usize];
-                    let clause = if faults::active(Fault::FilterIgnored) {
+                    let clause = if takes & takes_bit(label) == 0 {
+                        None
+                    } else if faults::active(Fault::FilterIgnored) {
                         h.clause_ignoring_filter(label)
                     } else {
                         h.clause_for(label)

@@ -24,6 +24,9 @@ pub enum Boundary {
     Handler {
         scope: ScopeId,
         def: u32,
+        /// `HandlerDef::takes` of `def`, here so that a walk skips a handler of
+        /// other labels without reading its definition.
+        takes: u32,
         env: Rc<Env>,
         /// A native handler's state (shared by envelope copies, like the cells its clauses would use).
         native: Option<crate::native::Shared>,
@@ -204,6 +207,13 @@ impl Fibers {
         &self.slots[id as usize].boundary
     }
 
+    /// Fiber `id`'s boundary and parent (one lookup, for walks).
+    #[inline]
+    pub fn link(&self, id: u32) -> (&Boundary, u32) {
+        let f = &self.slots[id as usize];
+        (&f.boundary, f.parent)
+    }
+
     /// For fault injection only: boundaries never change otherwise.
     pub fn boundary_mut(&mut self, id: u32) -> &mut Boundary {
         &mut self.slots[id as usize].boundary
@@ -291,6 +301,9 @@ impl Fibers {
         std::mem::swap(&mut f.stack, stack);
     }
 }
+
+// Every fiber carries one of these.
+const _: [(); 32] = [(); std::mem::size_of::<Boundary>()];
 
 // Every suspended activation is one of these.
 const _: [(); 40] = [(); std::mem::size_of::<Frame>()];

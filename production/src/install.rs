@@ -29,7 +29,8 @@ impl Machine<'_, '_> {
         let native =
             self.code.handlers[def as usize].native.map(|b| crate::native::new_state(NativeKind::from_builtin(b)));
         self.natives_used |= native.is_some();
-        self.open_boundary(Boundary::Handler { scope, def, env: env.clone(), native }, body, env)
+        let takes = self.code.handlers[def as usize].takes();
+        self.open_boundary(Boundary::Handler { scope, def, takes, env: env.clone(), native }, body, env)
     }
 
     /// [B-Install] for `with-intercept` / `with-observe`.

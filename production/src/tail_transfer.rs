@@ -14,7 +14,7 @@
 
 use kont_spec::ast::{Prim, ResumeMode};
 
-use crate::code::{Arg, Instr, LabelId, Op};
+use crate::code::{takes_bit, Arg, Instr, LabelId, Op};
 use crate::faults::{self, Fault};
 use crate::fiber::{Boundary, NONE};
 use crate::machine::Machine;
@@ -118,13 +118,16 @@ impl Machine<'_, '_> {
     #[inline]
     pub fn tail_transfer(&mut self, label: LabelId, payload: &Value) -> Option<Value> {
         let code = self.code;
+        let bit = takes_bit(label);
         let mut f = self.cur();
         let mut steps = 0usize;
         let (tt, env) = loop {
             // As in `dispatch`: a well-formed chain reaches the root.
             steps += 1;
             assert!(steps <= self.fibers.len(), "fiber chain cycle");
-            match self.fibers.boundary(f) {
+            let (boundary, parent) = self.fibers.link(f);
+            match boundary {
+                Boundary::Handler { takes, .. } if takes & bit == 0 => {}
                 Boundary::Handler { def, env, native, .. } => {
                     let h = &code.handlers[*def as usize];
                     if let Some(clause) = h.clause_for(label) {
@@ -142,10 +145,10 @@ impl Machine<'_, '_> {
                 Boundary::Host { .. } => return None,
                 Boundary::None => {}
             }
-            f = self.fibers.parent(f);
-            if f == NONE {
+            if parent == NONE {
                 return None;
             }
+            f = parent;
         };
         if self.fuel_left() < tt.fuel as u64 {
             return None;
