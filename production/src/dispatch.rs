@@ -22,7 +22,8 @@ impl Machine<'_, '_> {
     /// [D-Perform]: suspend the running function at the perform and dispatch.
     pub fn perform(&mut self, label: LabelId, payload: Value, site: NodeId) -> Flow {
         if self.unobserved {
-            if let Some(v) = self.tail_transfer(label, &payload) {
+            if let Some((v, fuel)) = self.tail_transfer(label, &payload) {
+                self.took_tail_transfer(fuel);
                 self.stack.push(v);
                 return Flow::Continue(());
             }

@@ -613,6 +613,19 @@ impl<'c, 'p> Machine<'c, 'p> {
                     self.stack.push(Value::effect(label, v));
                 }
                 Op::Perform { label, arg, node } => {
+                    // The tail-transfer shortcut reads a local or captured payload in place.
+                    if self.unobserved && matches!(arg, Arg::Local(_) | Arg::Capture(_)) {
+                        let payload = match arg {
+                            Arg::Local(s) => &self.stack[(self.base + s) as usize],
+                            Arg::Capture(c) => &self.env.captures[c as usize],
+                            _ => unreachable!("checked above"),
+                        };
+                        if let Some((v, fuel)) = self.tail_transfer(label, payload) {
+                            self.took_tail_transfer(fuel);
+                            self.stack.push(v);
+                            continue;
+                        }
+                    }
                     let v = self.take_arg(arg);
                     self.perform(label, v, node)?;
                 }

@@ -111,12 +111,34 @@ pub fn int_arith(op: Prim, x: i64, y: i64) -> Option<Result<i64, bool>> {
     })
 }
 
+/// Operand `o` of a clause: a reference into the payload, the constant pool
+/// or the handler's captures (an int literal has none).
+#[inline(always)]
+fn read<'a>(o: Operand, payload: &'a Value, consts: &'a [Value], captures: &'a [Value]) -> Option<&'a Value> {
+    match o {
+        Operand::Payload => Some(payload),
+        Operand::Int(_) => None,
+        Operand::Const(c) => Some(&consts[c as usize]),
+        Operand::Capture(c) => Some(&captures[c as usize]),
+    }
+}
+
+/// Operand `o` as an int, or `None`.
+#[inline(always)]
+fn int(o: Operand, payload: &Value, consts: &[Value], captures: &[Value]) -> Option<i64> {
+    match (o, read(o, payload, consts, captures)) {
+        (Operand::Int(i), _) => Some(i as i64),
+        (_, Some(Value::Int(i))) => Some(*i),
+        _ => None,
+    }
+}
+
 impl Machine<'_, '_> {
-    /// The shortcut for performing `label payload` from the running function:
-    /// the value the performer receives, or `None` (nothing changed) for the
-    /// full path.
+    /// The shortcut's answer to performing `label payload` from the running
+    /// function, and the fuel its clause costs; `None` for the full path.
+    /// It only reads: `took_tail_transfer` does the rest.
     #[inline]
-    pub fn tail_transfer(&mut self, label: LabelId, payload: &Value) -> Option<Value> {
+    pub fn tail_transfer(&self, label: LabelId, payload: &Value) -> Option<(Value, u32)> {
         let code = self.code;
         let bit = takes_bit(label);
         let mut f = self.cur();
@@ -153,36 +175,32 @@ impl Machine<'_, '_> {
         if self.fuel_left() < tt.fuel as u64 {
             return None;
         }
-        let read = |o: Operand| -> &Value {
-            match o {
-                Operand::Payload => payload,
-                Operand::Int(_) => &Value::Unit,
-                Operand::Const(c) => &code.consts[c as usize],
-                Operand::Capture(c) => &env.captures[c as usize],
-            }
-        };
-        let int = |o: Operand| match (o, read(o)) {
-            (Operand::Int(i), _) => Some(i as i64),
-            (_, Value::Int(i)) => Some(*i),
-            _ => None,
-        };
+        let (consts, captures) = (&code.consts[..], &env.captures[..]);
         let v = match tt.value {
             Transferred::Operand(Operand::Int(i)) => Value::Int(i as i64),
-            Transferred::Operand(o) => read(o).clone(),
+            Transferred::Operand(o) => read(o, payload, consts, captures)?.clone(),
             // Ints only, read in place: anything else takes the full path.
-            Transferred::Arith(op, a, b) => match int_arith(op, int(a)?, int(b)?)? {
-                Ok(i) => Value::Int(i),
-                Err(c) => Value::Bool(c),
-            },
+            Transferred::Arith(op, a, b) => {
+                let (x, y) = (int(a, payload, consts, captures)?, int(b, payload, consts, captures)?);
+                match int_arith(op, x, y)? {
+                    Ok(i) => Value::Int(i),
+                    Err(c) => Value::Bool(c),
+                }
+            }
         };
+        Some((v, tt.fuel))
+    }
+
+    /// The shortcut was taken: charge the clause's fuel and spend the ids
+    /// D-Perform and D-Handle would have taken (later ones stay the same).
+    #[inline]
+    pub fn took_tail_transfer(&mut self, fuel: u32) {
         if !faults::active(Fault::TailTransferFree) {
-            self.spend_fuel(tt.fuel as u64);
+            self.spend_fuel(fuel as u64);
         }
-        // The ids D-Perform and D-Handle would have taken: later ones stay the same.
         self.new_dispatch();
         self.new_cont_id();
         self.tail_transfers += 1;
-        Some(v)
     }
 }
 
