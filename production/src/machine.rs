@@ -353,13 +353,19 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Make `proto` the running function, its `argc` arguments on top of the
     /// stack; the caller (if any) is already saved. Its values start at `ret`.
     pub fn start_function(&mut self, proto: ProtoId, env: Rc<Env>, argc: u32, ret: u32) {
+        self.env = env;
+        self.enter_function(proto, argc, ret);
+    }
+
+    /// `start_function` in the running environment (a call within a `letrec` group).
+    #[inline]
+    fn enter_function(&mut self, proto: ProtoId, argc: u32, ret: u32) {
         let p = &self.code.protos[proto as usize];
         self.base = self.stack.len() as u32 - argc;
         self.ret = ret;
         self.proto = proto;
         self.instrs = &p.code;
         self.pc = 0;
-        self.env = env;
         for _ in p.nparams..p.nlocals {
             self.stack.push(Value::Unit);
         }
@@ -571,8 +577,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     }
                 }
                 Op::CallRec { member, argc, tail, node: _ } => {
-                    let env = self.env.clone();
-                    let proto = self.code.groups[env.group as usize].protos[member as usize];
+                    let proto = self.code.groups[self.env.group as usize].protos[member as usize];
                     if self.fibers.live() as usize + self.frames.len() >= self.max_depth as usize {
                         self.rule(Rule::RDepth);
                         return Flow::Break(Exit::Exhausted(Resource::Depth));
@@ -580,12 +585,13 @@ impl<'c, 'p> Machine<'c, 'p> {
                     self.rule(Rule::ECall);
                     let at = self.stack.len() - argc as usize;
                     if tail {
+                        // A member of the running group: the environment stays.
                         self.replace_frame(at, argc);
-                        let ret = self.ret;
-                        self.start_function(proto, env, argc, ret);
+                        self.enter_function(proto, argc, self.ret);
                     } else {
                         let caller = self.save();
                         self.frames.push(caller);
+                        let env = self.env.clone();
                         self.start_function(proto, env, argc, at as u32);
                     }
                 }
@@ -742,7 +748,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             Arg::Capture(c) => &self.env.captures[c as usize],
             Arg::Stack => {
                 // The second operand is on top; the first is below it when both are stacked.
-                let depth = if !first || other != Arg::Stack { 1 } else { 2 };
+                let depth = if !first || !matches!(other, Arg::Stack) { 1 } else { 2 };
                 &self.stack[self.stack.len() - depth]
             }
         };
@@ -755,7 +761,8 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// Drop the stacked operands of a pair.
     #[inline]
     fn drop_args(&mut self, a: Arg, b: Arg) {
-        let n = (a == Arg::Stack) as usize + (b == Arg::Stack) as usize;
+        // `matches!`, not `==`: the derived comparison also compares the payloads.
+        let n = matches!(a, Arg::Stack) as usize + matches!(b, Arg::Stack) as usize;
         let len = self.stack.len();
         self.stack.truncate(len - n);
     }
@@ -772,10 +779,25 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// running function's base and drop everything else of its frame.
     #[inline]
     fn replace_frame(&mut self, at: usize, argc: u32) {
-        // The arguments are the top `argc` values: drop the frame's values
-        // below them and slide them down (one move, whatever the overlap).
+        // The arguments are the top `argc` values: swap them down over the
+        // frame's values, then drop what is above them (`Vec::drain` does the
+        // same with a drop guard and a `memmove` call: W1 743 -> 708
+        // instructions per iteration without it).
         debug_assert_eq!(at + argc as usize, self.stack.len());
-        self.stack.drain(self.base as usize..at);
+        let (base, argc) = (self.base as usize, argc as usize);
+        if at == base {
+            return;
+        }
+        let (frame, args) = self.stack.split_at_mut(at);
+        if at - base >= argc {
+            for (slot, arg) in frame[base..].iter_mut().zip(args) {
+                std::mem::swap(slot, arg);
+            }
+        } else {
+            // Fewer frame values than arguments: the ranges overlap.
+            self.stack[base..].rotate_left(at - base);
+        }
+        self.stack.truncate(base + argc);
     }
 
     /// A closure environment for `group`, capturing from the current function.
@@ -817,5 +839,43 @@ fn compare(op: Prim, a: i64, b: i64) -> bool {
         Prim::Gt => a > b,
         Prim::Ge => a >= b,
         _ => unreachable!("only comparisons"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kont_spec::{check_program, parse_program};
+
+    /// The outcome of running `src` on the VM, as text.
+    fn outcome(src: &str) -> String {
+        let (program, _) = parse_program(src).expect("parses");
+        check_program(&program).expect("checks");
+        let code = crate::compile(&program);
+        let mut m = Machine::new(&code, crate::next_run(), Limits::default(), false, false);
+        match m.run_main(Vec::new()) {
+            Exit::Finished(v) => format!("value {}", m.view(&v)),
+            Exit::Failed(e, _) => format!("error {}", m.view(&e)),
+            Exit::Exhausted(r) => format!("exhausted {}", r.name()),
+            Exit::RunHost => unreachable!("no host code"),
+        }
+    }
+
+    /// `replace_frame`'s three shapes, with values that own heap memory (a
+    /// value dropped twice or lost would show in the result or crash):
+    /// as many frame values as arguments, more, and fewer (the ranges overlap).
+    #[test]
+    fn tail_calls_move_their_arguments_over_the_frame() {
+        let equal = "(letrec ((loop (i acc) (if (= i 0) acc (loop (- i 1) (append acc (list (concat \"n\" \"\")))))))
+                       (loop 3 (list)))";
+        assert_eq!(outcome(equal), r#"value (list "n" "n" "n")"#);
+        let more = "(letrec ((f (n s) (let ((t (concat s \"x\"))) (if (= n 0) t (f (- n 1) t))))) (f 2 \"\"))";
+        assert_eq!(outcome(more), r#"value "xxx""#);
+        let fewer = "(letrec ((g (a) (h a (list a) (concat \"s\" \"t\"))) (h (x y z) (list z y x))) (g (list 1)))";
+        assert_eq!(outcome(fewer), r#"value (list "st" (list (list 1)) (list 1))"#);
+        // A closure called in tail position (`TailCall`): its slot is below the arguments.
+        let closure =
+            "(let ((k (fn (x y) (list y x)))) (letrec ((f (a b c) (k (list a) (concat b c)))) (f 1 \"p\" \"q\")))";
+        assert_eq!(outcome(closure), r#"value (list "pq" (list 1))"#);
     }
 }

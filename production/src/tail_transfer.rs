@@ -137,7 +137,9 @@ impl Machine<'_, '_> {
     /// The shortcut's answer to performing `label payload` from the running
     /// function, and the fuel its clause costs; `None` for the full path.
     /// It only reads: `took_tail_transfer` does the rest.
-    #[inline]
+    // Inlined into the loop: its call and the `Option` it returns cost
+    // ≈ 10 instructions per perform (callgrind, W1).
+    #[inline(always)]
     pub fn tail_transfer(&self, label: LabelId, payload: &Value) -> Option<(Value, u32)> {
         let code = self.code;
         let bit = takes_bit(label);
