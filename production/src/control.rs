@@ -75,7 +75,7 @@ impl Machine<'_, '_> {
         // The common case, a clause that transfers or passes directly: its
         // activation is right below it. Same effect as `unwind`, sooner.
         if let Some(Frame::Activation { .. }) = self.frames.last() {
-            self.stack.truncate(self.ret as usize);
+            self.truncate_stack(self.ret as usize);
             self.rule(Rule::PEsc);
             let Some(Frame::Activation { d, scope, site, label, payload }) = self.frames.pop() else { unreachable!() };
             return self.activation_escape(d, scope, site, (label, payload), esc);
@@ -104,7 +104,7 @@ impl Machine<'_, '_> {
                     }
                 }
                 // The function is left.
-                self.stack.truncate(self.ret as usize);
+                self.truncate_stack(self.ret as usize);
                 running = false;
                 match &u {
                     Unwinding::Error(..) => self.rule(Rule::PErr),
