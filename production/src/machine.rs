@@ -782,7 +782,7 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     /// A tail call: move the `argc` arguments starting at `at` down to the
     /// running function's base and drop everything else of its frame.
-    #[inline]
+    #[inline(always)]
     fn replace_frame(&mut self, at: usize, argc: u32) {
         // The arguments are the top `argc` values: swap them down over the
         // frame's values, then drop what is above them (`Vec::drain` does the
@@ -799,8 +799,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 std::mem::swap(slot, arg);
             }
         } else {
-            // Fewer frame values than arguments: the ranges overlap.
-            self.stack[base..].rotate_left(at - base);
+            overlapping_tail_call(&mut self.stack[base..], at - base);
         }
         self.truncate_stack(base + argc);
     }
@@ -844,6 +843,15 @@ impl Drop for Machine<'_, '_> {
     fn drop(&mut self) {
         self.fibers.graveyard().end_run();
     }
+}
+
+/// A tail call with fewer frame values (`frame_len`) than arguments: the
+/// two ranges overlap, so the arguments rotate down. Out of line: it is rare,
+/// and `rotate_left` inlined would crowd the loop.
+#[cold]
+#[inline(never)]
+fn overlapping_tail_call(from_base: &mut [Value], frame_len: usize) {
+    from_base.rotate_left(frame_len);
 }
 
 /// The int fast path of the comparison primitives.
