@@ -237,13 +237,13 @@ impl Machine<'_, '_> {
             Completion::Escape(_) => Rule::XFinallyEscape,
         });
         self.pc = t.finally_pc.expect("a finally");
-        self.frames.push(Frame::Finally { def, completion: c });
+        self.frames.push(Frame::Finally { def, completion: Box::new(c) });
     }
 
     /// The finally code finished normally: go on with what it interrupted.
     pub fn finish_finally(&mut self) -> Flow {
         let Some(Frame::Finally { def, completion }) = self.frames.pop() else { unreachable!("finally frame") };
-        match completion {
+        match *completion {
             Completion::Value(v) => {
                 self.stack.push(v);
                 self.pc = self.code.tries[def as usize].after_pc;

@@ -125,8 +125,9 @@ pub enum Frame {
     Activation { d: u32, scope: ScopeId, site: NodeId, label: LabelId, payload: Value },
     /// A `try` of the function above it (the current one when on top).
     Try { def: u32, sp: u32, phase: TryPhase },
-    /// A `finally` running; then `completion` goes on.
-    Finally { def: u32, completion: Completion },
+    /// A `finally` running; then `completion` goes on (boxed: finally code
+    /// is rare, and inline it would make every frame 8 bytes larger).
+    Finally { def: u32, completion: Box<Completion> },
     /// An interceptor or observer function running for a dispatch; `node`
     /// is where its errors are raised (I-Raise).
     Intercept { dispatch: Box<Dispatch>, scope: ScopeId, observe: bool, node: NodeId },
@@ -305,5 +306,6 @@ impl Fibers {
 // Every fiber carries one of these.
 const _: [(); 32] = [(); std::mem::size_of::<Boundary>()];
 
-// Every suspended activation is one of these.
-const _: [(); 40] = [(); std::mem::size_of::<Frame>()];
+// Every suspended activation is one of these: four words, an activation's
+// value sharing its tag byte with the frame kind.
+const _: [(); 32] = [(); std::mem::size_of::<Frame>()];
