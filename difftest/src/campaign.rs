@@ -79,6 +79,56 @@ pub struct Config<'a> {
     pub keep_going: bool,
     /// Called every so often with the number of cases done.
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// Keep the `slowest` cases to check (by wall clock) in the report.
+    pub slowest: usize,
+}
+
+/// One case of the campaign and how long the oracle took on it.
+#[derive(Clone, Debug)]
+pub struct Slow {
+    pub index: u64,
+    pub time: Duration,
+    pub concurrent: bool,
+    /// How the engines' runs ended: `value`, `error`, `fuel`, `depth`,
+    /// `discarded` or `mismatch`.
+    pub class: &'static str,
+}
+
+/// Where the campaign's time went: the oracle's time summed over the cases
+/// (all threads), and the slowest cases, slowest first.
+#[derive(Clone, Debug, Default)]
+pub struct Timing {
+    pub checking: Duration,
+    pub slowest: Vec<Slow>,
+}
+
+impl Timing {
+    /// Count `slow` in, keeping the `keep` slowest.
+    fn add(&mut self, slow: Slow, keep: usize) {
+        self.checking += slow.time;
+        if keep == 0 {
+            return;
+        }
+        let at = self.slowest.partition_point(|s| s.time >= slow.time);
+        if at < keep {
+            self.slowest.insert(at, slow);
+            self.slowest.truncate(keep);
+        }
+    }
+
+    fn merge(&mut self, other: Timing, keep: usize) {
+        let checking = self.checking + other.checking;
+        for s in other.slowest {
+            self.add(s, keep);
+        }
+        self.checking = checking;
+    }
+
+    /// The slowest cases' share of the time spent checking.
+    pub fn slowest_share(&self) -> f64 {
+        let slow: Duration = self.slowest.iter().map(|s| s.time).sum();
+        slow.as_secs_f64() / self.checking.as_secs_f64().max(1e-9)
+    }
 }
 
 /// A mismatch, shrunk.
@@ -152,6 +202,7 @@ pub struct Report {
     pub elapsed: Duration,
     pub coverage: Coverage,
     pub found: Option<Found>,
+    pub timing: Timing,
 }
 
 impl Report {
@@ -182,19 +233,32 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
     let done = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let first_bad: Mutex<Option<(u64, Case, Mismatch)>> = Mutex::new(None);
-    let totals = Mutex::new((Counts::default(), Coverage::default()));
+    let totals = Mutex::new((Counts::default(), Coverage::default(), Timing::default()));
     std::thread::scope(|scope| {
         for _ in 0..config.jobs.max(1) {
             scope.spawn(|| {
                 let mut counts = Counts::default();
                 let mut cov = Coverage::default();
+                let mut timing = Timing::default();
                 while !stop.load(Ordering::Relaxed) {
                     let j = next.fetch_add(1, Ordering::Relaxed);
                     let Some(i) = config.shard.case_index(j).filter(|&i| i < config.cases) else { break };
                     let case = case_at(config.seed, i);
                     counts.run += 1;
                     counts.concurrent += case.prelude as u64;
-                    match check(&case, reference, vm, &mut cov) {
+                    let checking = Instant::now();
+                    let verdict = check(&case, reference, vm, &mut cov);
+                    let class = match &verdict {
+                        Verdict::Agree(Class::Value) => "value",
+                        Verdict::Agree(Class::Error) => "error",
+                        Verdict::Agree(Class::Fuel) => "fuel",
+                        Verdict::Agree(Class::Depth) => "depth",
+                        Verdict::Discard(_) => "discarded",
+                        Verdict::Mismatch(_) => "mismatch",
+                    };
+                    let slow = Slow { index: i, time: checking.elapsed(), concurrent: case.prelude, class };
+                    timing.add(slow, config.slowest);
+                    match verdict {
                         Verdict::Agree(Class::Value) => counts.values += 1,
                         Verdict::Agree(Class::Error) => counts.errors += 1,
                         Verdict::Agree(Class::Fuel) => counts.fuel += 1,
@@ -221,11 +285,12 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
                 let mut t = totals.lock().unwrap();
                 add_counts(&mut t.0, &counts);
                 t.1.add(&cov);
+                t.2.merge(timing, config.slowest);
             });
         }
     });
     let elapsed = start.elapsed();
-    let (counts, coverage) = totals.into_inner().unwrap();
+    let (counts, coverage, timing) = totals.into_inner().unwrap();
     let found = first_bad.into_inner().unwrap().map(|(index, case, mismatch)| {
         let shrunk = if config.shrink { shrink_case(&case, reference, vm) } else { case.program.clone() };
         let mismatch =
@@ -244,7 +309,16 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
             saved,
         }
     });
-    Report { seed: config.seed, campaign_cases: config.cases, shard: config.shard, counts, elapsed, coverage, found }
+    Report {
+        seed: config.seed,
+        campaign_cases: config.cases,
+        shard: config.shard,
+        counts,
+        elapsed,
+        coverage,
+        found,
+        timing,
+    }
 }
 
 fn add_counts(a: &mut Counts, b: &Counts) {
@@ -480,4 +554,43 @@ pub fn missing_shards(shards: &[String]) -> Result<Vec<Shard>, String> {
         return Err(format!("shards of different splits: {}/{count} and {s}", parsed[0].index));
     }
     Ok((0..count).map(|index| Shard { index, count }).filter(|s| !parsed.contains(s)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slow(index: u64, ms: u64) -> Slow {
+        Slow { index, time: Duration::from_millis(ms), concurrent: false, class: "value" }
+    }
+
+    fn order(t: &Timing) -> Vec<u64> {
+        t.slowest.iter().map(|s| s.index).collect()
+    }
+
+    #[test]
+    fn timing_keeps_the_slowest_first_and_counts_every_case() {
+        let mut t = Timing::default();
+        for (i, ms) in [(0, 5), (1, 50), (2, 1), (3, 20), (4, 50), (5, 30)] {
+            t.add(slow(i, ms), 3);
+        }
+        // Ties keep the earlier case first.
+        assert_eq!(order(&t), [1, 4, 5]);
+        assert_eq!(t.checking, Duration::from_millis(156));
+        assert!((t.slowest_share() - 130.0 / 156.0).abs() < 1e-9);
+
+        // Another thread's cases merge in: its times add up, its slow cases compete.
+        let mut other = Timing::default();
+        other.add(slow(6, 40), 3);
+        other.add(slow(7, 2), 3);
+        t.merge(other, 3);
+        assert_eq!(order(&t), [1, 4, 6]);
+        assert_eq!(t.checking, Duration::from_millis(198));
+
+        // Keeping none still counts the time.
+        let mut none = Timing::default();
+        none.add(slow(0, 7), 0);
+        assert!(none.slowest.is_empty());
+        assert_eq!(none.checking, Duration::from_millis(7));
+    }
 }

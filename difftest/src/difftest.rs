@@ -18,6 +18,8 @@ pub struct Args {
     pub save: bool,
     pub keep_going: bool,
     pub json: bool,
+    /// List this many of the slowest programs (`vm` engine only).
+    pub slowest: usize,
     pub no_corpus: bool,
     pub corpus: PathBuf,
 }
@@ -68,10 +70,12 @@ pub fn run(a: Args) -> ExitCode {
         shrink: true,
         keep_going: a.keep_going,
         progress: Some(&tick),
+        slowest: a.slowest,
     };
     let report = campaign::run(&config, reference, vm);
     bar.finish_and_clear();
     print_report(&report);
+    print_slowest(&report);
     if a.json {
         println!("{}", serde_json::to_string(&report.json()).expect("summary serializes"));
     }
@@ -100,12 +104,17 @@ fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
-/// The Python and doeff campaigns are not split into shards.
+/// The Python and doeff campaigns are not split into shards, nor timed per program.
 fn no_shards(a: &Args) -> Option<ExitCode> {
-    a.shard.is_some().then(|| {
-        eprintln!("kont: --shard splits the vm engine's campaigns only");
-        ExitCode::from(2)
-    })
+    let refused = if a.shard.is_some() {
+        "--shard splits"
+    } else if a.slowest > 0 {
+        "--slowest times"
+    } else {
+        return None;
+    };
+    eprintln!("kont: {refused} the vm engine's campaigns only");
+    Some(ExitCode::from(2))
 }
 
 fn check_corpus(dir: &PathBuf, reference: &dyn Engine, vm: &dyn Engine) -> Result<(usize, usize), String> {
@@ -125,6 +134,32 @@ fn check_corpus(dir: &PathBuf, reference: &dyn Engine, vm: &dyn Engine) -> Resul
         }
     }
     Ok((passed, failed))
+}
+
+/// The programs the oracle took longest on: the first place to look when a
+/// campaign is slow (`--slowest N`).
+fn print_slowest(r: &Report) {
+    let t = &r.timing;
+    let Some(first) = t.slowest.first() else { return };
+    eprintln!(
+        "the slowest {} programs: {:.0} % of the {:.1} s spent checking (all jobs)",
+        t.slowest.len(),
+        100.0 * t.slowest_share(),
+        t.checking.as_secs_f64()
+    );
+    for s in &t.slowest {
+        let kind = if s.concurrent { "concurrent" } else { "sequential" };
+        eprintln!("  case {:>8}  {:>9.1} ms  {kind}, {}", s.index, s.time.as_secs_f64() * 1e3, s.class);
+    }
+    let (i, seed) = (first.index, r.seed);
+    eprintln!("rerun one alone: kont difftest --no-corpus --seed {seed} --cases {} --shard {i}/{}", i + 1, i + 1);
+    let case = campaign::case_at(seed, i);
+    let prelude = if case.prelude { " (run with the std prelude)" } else { "" };
+    eprintln!("the slowest, case {i}{prelude}:");
+    if let Some(b) = &case.before {
+        eprintln!("its first run (its value is `prev`):\n{}then:", print_program(b));
+    }
+    eprint!("{}", print_program(&case.program));
 }
 
 fn print_report(r: &Report) {

@@ -84,6 +84,11 @@ enum Command {
         /// Print the summary as one JSON object (the last line).
         #[arg(long)]
         json: bool,
+        /// After the campaign, list the N programs the oracle took longest on
+        /// (with their share of its time and how to rerun each alone) and
+        /// print the slowest one.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        slowest: usize,
         /// Skip the corpus check.
         #[arg(long)]
         no_corpus: bool,
@@ -136,13 +141,14 @@ fn main() -> ExitCode {
             save,
             keep_going,
             json,
+            slowest,
             no_corpus,
             corpus,
             engine,
             doeff_venv,
             doeff_timeout,
         } => {
-            let args = difftest::Args { cases, seed, shard, jobs, save, keep_going, json, no_corpus, corpus };
+            let args = difftest::Args { cases, seed, shard, jobs, save, keep_going, json, slowest, no_corpus, corpus };
             match engine.as_str() {
                 "vm" => difftest::run(args),
                 "python" => difftest::run_python(args),

@@ -6,8 +6,17 @@
 use kont_difftest::campaign::{self, Config, Report, Shard};
 
 fn campaign(seed: u64, cases: u64) -> Report {
-    let config =
-        Config { cases, seed, shard: Shard::ALL, jobs: 2, save: None, shrink: true, keep_going: false, progress: None };
+    let config = Config {
+        cases,
+        seed,
+        shard: Shard::ALL,
+        jobs: 2,
+        save: None,
+        shrink: true,
+        keep_going: false,
+        progress: None,
+        slowest: 0,
+    };
     campaign::run(&config, &kont_reference::Reference, &kont_vm::Vm)
 }
 
@@ -66,6 +75,7 @@ fn two_shards_add_up_to_the_whole_campaign() {
             shrink: false,
             keep_going: false,
             progress: None,
+            slowest: 0,
         };
         campaign::run(&config, &kont_reference::Reference, &kont_vm::Vm).json()
     };

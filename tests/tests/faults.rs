@@ -54,6 +54,7 @@ fn config(cases: u64) -> Config<'static> {
         shrink: false,
         keep_going: false,
         progress: None,
+        slowest: 0,
     }
 }
 
