@@ -122,6 +122,9 @@ pub enum Op {
     Resume {
         mode: ResumeMode,
         throw: bool,
+        /// `k` is a local read for the last time (see `liveness.rs`): move
+        /// it out of its slot.
+        take: bool,
         k: Arg,
         v: Arg,
         node: NodeId,

@@ -95,6 +95,8 @@ struct Scope<'p> {
     group: usize,
     /// Inside a `try`: calls are not tail calls.
     try_depth: u32,
+    /// The `Resume` instructions whose `k` is a local.
+    local_resumes: Vec<usize>,
 }
 
 impl<'p> Scope<'p> {
@@ -108,6 +110,22 @@ impl<'p> Scope<'p> {
             max_slot: n,
             group,
             try_depth: 0,
+            local_resumes: Vec::new(),
+        }
+    }
+
+    /// Let the `Resume` instructions that read their local `k` for the last
+    /// time in the function whose body is `body` move it out of its slot
+    /// (`liveness.rs`; only functions that have such an instruction are walked).
+    fn take_last_uses(&mut self, body: &Expr) {
+        if self.local_resumes.is_empty() {
+            return;
+        }
+        let last = crate::liveness::last_uses(body);
+        for &at in &self.local_resumes {
+            if let Op::Resume { take, node, .. } = &mut self.instrs[at].op {
+                *take = last.contains(node);
+            }
         }
     }
 }
@@ -175,7 +193,8 @@ impl<'p> Compiler<'p> {
         self.scopes.push(Scope::new(g, params));
         self.expr(body, true);
         self.emit(Op::Return);
-        let s = self.scopes.pop().expect("open scope");
+        let mut s = self.scopes.pop().expect("open scope");
+        s.take_last_uses(body);
         debug_assert_eq!(s.pending, 0);
         let id = self.code.protos.len() as ProtoId;
         self.code.protos.push(Proto { code: s.instrs, nparams: n, nlocals: s.max_slot, name });
@@ -504,7 +523,11 @@ impl<'p> Compiler<'p> {
             ExprKind::Resume { mode, throw, k, arg } => {
                 let k = self.arg(k);
                 let v = self.arg(arg);
-                self.emit(Op::Resume { mode: *mode, throw: *throw, k, v, node: n });
+                // `take` is set once the whole function is seen (`Scope::take_last_uses`).
+                let at = self.emit(Op::Resume { mode: *mode, throw: *throw, take: false, k, v, node: n });
+                if matches!(k, Arg::Local(_)) {
+                    self.scope().local_resumes.push(at);
+                }
             }
             ExprKind::Pass { k, effect } => {
                 self.expr(k, false);

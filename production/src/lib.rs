@@ -17,6 +17,7 @@ pub mod faults;
 mod fiber;
 pub mod host;
 mod install;
+mod liveness;
 mod machine;
 mod memory;
 mod native;

@@ -650,9 +650,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                     let f = self.pop();
                     self.with_intercept(def, f)?;
                 }
-                Op::Resume { mode, throw, k, v, node } => {
+                Op::Resume { mode, throw, take, k, v, node } => {
                     let v = self.take_arg(v);
-                    let k = self.take_arg(k);
+                    let k = match k {
+                        // Its last read: the slot is dead from here on.
+                        Arg::Local(s) if take => {
+                            std::mem::replace(&mut self.stack[(self.base + s) as usize], Value::Unit)
+                        }
+                        k => self.take_arg(k),
+                    };
                     self.resume_form(mode, throw, k, v, node)?;
                 }
                 Op::Pass { effect, node } => {
@@ -876,16 +882,42 @@ mod tests {
 
     /// The outcome of running `src` on the VM, as text.
     fn outcome(src: &str) -> String {
+        outcome_and_spares(src).0
+    }
+
+    /// The outcome, and how many consumed continuation objects the machine
+    /// kept for reuse at the end.
+    fn outcome_and_spares(src: &str) -> (String, usize) {
         let (program, _) = parse_program(src).expect("parses");
         check_program(&program).expect("checks");
         let code = crate::compile(&program);
         let mut m = Machine::new(&code, crate::next_run(), Limits::default(), false, false);
-        match m.run_main(Vec::new()) {
+        let text = match m.run_main(Vec::new()) {
             Exit::Finished(v) => format!("value {}", m.view(&v)),
             Exit::Failed(e, _) => format!("error {}", m.view(&e)),
             Exit::Exhausted(r) => format!("exhausted {}", r.name()),
             Exit::RunHost => unreachable!("no host code"),
-        }
+        };
+        (text, m.spare_conts.len())
+    }
+
+    /// A clause waiting for its last `resume` no longer holds the consumed
+    /// continuation (its slot is moved out, `liveness.rs`): the object is
+    /// recycled at the resume. A clause that reads `k` again keeps it, and
+    /// sees it consumed.
+    #[test]
+    fn a_last_resume_moves_k_out_of_its_slot() {
+        let waiting = "(with-handler ((A (x k) (+ 1 (resume k (+ x 1)))))
+                         (letrec ((loop (i acc) (if (= i 0) acc (loop (- i 1) (+ acc (perform A i))))))
+                           (loop 100 0)))";
+        let (value, spares) = outcome_and_spares(waiting);
+        assert_eq!(value, "value 5250");
+        assert!(spares > 0, "the resumed continuations were not recycled");
+        let rereads = "(with-handler ((A (x k) (let ((r (resume k (+ x 1)))) (list r (live? k) (= k k)))))
+                         (perform A 1))";
+        let (value, spares) = outcome_and_spares(rereads);
+        assert_eq!(value, "value (list 2 false true)");
+        assert_eq!(spares, 0, "k is still named after the resume");
     }
 
     /// `replace_frame`'s three shapes, with values that own heap memory (a
