@@ -58,8 +58,15 @@ impl Value {
         Value::Str(Rc::new(s.to_string()))
     }
 
+    /// A string every value of this thread shares (a handle's kind): one
+    /// allocation, not one per value.
+    pub fn shared_str(s: &str) -> Value {
+        Value::Str(interned(s))
+    }
+
+    /// An error value; its tag (one of the runtime's few) is shared.
     pub fn error(tag: &str, payload: Value) -> Value {
-        Value::Error(Rc::new(ErrorVal { tag: Rc::new(tag.to_string()), payload }))
+        Value::Error(Rc::new(ErrorVal { tag: interned(tag), payload }))
     }
 
     pub fn effect(label: LabelId, payload: Value) -> Value {
@@ -152,6 +159,32 @@ impl Value {
     }
 }
 
+/// How many distinct strings `interned` keeps (the runtime's error tags and
+/// handle kinds are a few dozen); past it, each call allocates its own.
+const INTERNED: usize = 64;
+
+thread_local! {
+    static STRINGS: std::cell::RefCell<Vec<Rc<String>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `s` as a string shared by the thread's values. A scheduler that cancels
+/// 100,000 tasks builds 100,000 `(error "cancelled" (list "task" id))`
+/// values: without sharing, their two constant strings were four of the
+/// seven allocations of each.
+fn interned(s: &str) -> Rc<String> {
+    STRINGS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(shared) = cache.iter().find(|x| x.as_str() == s) {
+            return shared.clone();
+        }
+        let fresh = Rc::new(s.to_string());
+        if cache.len() < INTERNED {
+            cache.push(fresh.clone());
+        }
+        fresh
+    })
+}
+
 /// A list's items. Values nest as deep as programs make them (a list built by
 /// 10^6 nested `list` calls): every node that holds values drops them on a
 /// grown stack, so dropping never overflows.
@@ -211,3 +244,35 @@ impl Drop for Env {
 
 // Values are copied on every push and pop: keep them two words.
 const _: [(); 16] = [(); std::mem::size_of::<Value>()];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(v: &Value) -> &Rc<String> {
+        match v {
+            Value::Error(e) => &e.tag,
+            _ => unreachable!("an error"),
+        }
+    }
+
+    #[test]
+    fn error_tags_and_handle_kinds_are_shared_up_to_a_bound() {
+        let (a, b) = (Value::error("cancelled", Value::Int(1)), Value::error("cancelled", Value::Int(2)));
+        assert!(Rc::ptr_eq(tag(&a), tag(&b)));
+        assert_eq!(tag(&a).as_str(), "cancelled");
+        let (Value::Str(x), Value::Str(y)) = (Value::shared_str("task"), Value::shared_str("task")) else {
+            unreachable!("strings")
+        };
+        assert!(Rc::ptr_eq(&x, &y));
+        // Past the bound every new string is its own, and still right.
+        for i in 0..2 * INTERNED {
+            let _ = Value::shared_str(&format!("s{i}"));
+        }
+        assert!(STRINGS.with(|c| c.borrow().len()) <= INTERNED);
+        let (Value::Str(x), Value::Str(y)) = (Value::shared_str("late"), Value::shared_str("late")) else {
+            unreachable!("strings")
+        };
+        assert!(!Rc::ptr_eq(&x, &y) && x.as_str() == "late" && y.as_str() == "late");
+    }
+}

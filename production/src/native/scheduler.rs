@@ -57,7 +57,7 @@ impl Handle {
     fn value(self) -> Value {
         match self {
             Handle::Task(t) => task_handle(t),
-            Handle::Promise(p) => Value::list(vec![Value::str("promise"), Value::Int(p as i64)]),
+            Handle::Promise(p) => Value::list(vec![Value::shared_str("promise"), Value::Int(p as i64)]),
         }
     }
 
@@ -160,7 +160,7 @@ pub struct Scheduler {
 }
 
 fn task_handle(t: u32) -> Value {
-    Value::list(vec![Value::str("task"), Value::Int(t as i64)])
+    Value::list(vec![Value::shared_str("task"), Value::Int(t as i64)])
 }
 
 /// `(error-tag v)` as the prelude's `finish` reads it: a kont error's tag,
@@ -308,7 +308,7 @@ impl Scheduler {
                 None => refuse(k, "bad-permits", x),
                 Some(n) => {
                     self.sems.push(Semaphore { permits: n, max: n, queue: VecDeque::new() });
-                    let h = Value::list(vec![Value::str("semaphore"), Value::Int(self.sems.len() as i64 - 1)]);
+                    let h = Value::list(vec![Value::shared_str("semaphore"), Value::Int(self.sems.len() as i64 - 1)]);
                     Reply::Transfer(k, ok(h))
                 }
             },
