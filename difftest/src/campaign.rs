@@ -106,22 +106,24 @@ impl Timing {
     /// Count `slow` in, keeping the `keep` slowest.
     fn add(&mut self, slow: Slow, keep: usize) {
         self.checking += slow.time;
-        if keep == 0 {
-            return;
+        self.rank(slow, keep);
+    }
+
+    /// Another thread's timing: its time adds up, its slow cases compete.
+    fn merge(&mut self, other: Timing, keep: usize) {
+        self.checking += other.checking;
+        for slow in other.slowest {
+            self.rank(slow, keep);
         }
+    }
+
+    /// Keep `slow` if it is among the `keep` slowest (ties: the earlier first).
+    fn rank(&mut self, slow: Slow, keep: usize) {
         let at = self.slowest.partition_point(|s| s.time >= slow.time);
         if at < keep {
             self.slowest.insert(at, slow);
             self.slowest.truncate(keep);
         }
-    }
-
-    fn merge(&mut self, other: Timing, keep: usize) {
-        let checking = self.checking + other.checking;
-        for s in other.slowest {
-            self.add(s, keep);
-        }
-        self.checking = checking;
     }
 
     /// The slowest cases' share of the time spent checking.
@@ -248,22 +250,28 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
                     counts.concurrent += case.prelude as u64;
                     let checking = Instant::now();
                     let verdict = check(&case, reference, vm, &mut cov);
-                    let class = match &verdict {
-                        Verdict::Agree(Class::Value) => "value",
-                        Verdict::Agree(Class::Error) => "error",
-                        Verdict::Agree(Class::Fuel) => "fuel",
-                        Verdict::Agree(Class::Depth) => "depth",
-                        Verdict::Discard(_) => "discarded",
-                        Verdict::Mismatch(_) => "mismatch",
-                    };
-                    let slow = Slow { index: i, time: checking.elapsed(), concurrent: case.prelude, class };
-                    timing.add(slow, config.slowest);
-                    match verdict {
-                        Verdict::Agree(Class::Value) => counts.values += 1,
-                        Verdict::Agree(Class::Error) => counts.errors += 1,
-                        Verdict::Agree(Class::Fuel) => counts.fuel += 1,
-                        Verdict::Agree(Class::Depth) => counts.depth += 1,
-                        Verdict::Discard(Discard::NoPrevious) => counts.discard_no_previous += 1,
+                    let (time, concurrent) = (checking.elapsed(), case.prelude);
+                    let class = match verdict {
+                        Verdict::Agree(Class::Value) => {
+                            counts.values += 1;
+                            "value"
+                        }
+                        Verdict::Agree(Class::Error) => {
+                            counts.errors += 1;
+                            "error"
+                        }
+                        Verdict::Agree(Class::Fuel) => {
+                            counts.fuel += 1;
+                            "fuel"
+                        }
+                        Verdict::Agree(Class::Depth) => {
+                            counts.depth += 1;
+                            "depth"
+                        }
+                        Verdict::Discard(Discard::NoPrevious) => {
+                            counts.discard_no_previous += 1;
+                            "discarded"
+                        }
                         Verdict::Mismatch(m) => {
                             *counts.mismatches.entry(m.key()).or_default() += 1;
                             let mut bad = first_bad.lock().unwrap();
@@ -273,8 +281,10 @@ pub fn run(config: &Config<'_>, reference: &dyn Engine, vm: &dyn Engine) -> Repo
                             if !config.keep_going {
                                 stop.store(true, Ordering::Relaxed);
                             }
+                            "mismatch"
                         }
-                    }
+                    };
+                    timing.add(Slow { index: i, time, concurrent, class }, config.slowest);
                     let d = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if let Some(p) = config.progress {
                         if d.is_multiple_of(256) {

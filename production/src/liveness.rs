@@ -23,11 +23,10 @@ const MAX_NAMES: usize = 16;
 
 /// Variable names read after a point of the walk (a short list: a function
 /// names few variables).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 enum Later<'p> {
     Names(Vec<&'p str>),
     /// Anything may be read.
-    #[default]
     All,
 }
 
